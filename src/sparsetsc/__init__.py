@@ -1,0 +1,21 @@
+"""sparsetsc: efficient deep time-series classification.
+
+Dynamic sparse networks (DSN) and dynamic structured pruning (DSP), with the backbones,
+data handling, training, evaluation and deployment around them.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .data import list_datasets, load_dataset, load_train_test
+from .estimators import FCNClassifier, load
+
+__all__ = [
+    "__version__",
+    "FCNClassifier",
+    "list_datasets",
+    "load",
+    "load_dataset",
+    "load_train_test",
+]

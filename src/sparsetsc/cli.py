@@ -1,0 +1,227 @@
+"""The ``sparsetsc`` command: fit, evaluate and list datasets.
+
+Every command checks its arguments before any training or writing. Results go to stdout
+(one JSON object with ``--json``); progress bars and messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .data import (
+    archive_datasets,
+    check_labels_seen,
+    list_datasets,
+    load_dataset,
+    load_train_test,
+)
+from .estimators import MODELS, load
+
+__all__ = ["main", "build_parser"]
+
+
+class UsageError(ValueError):
+    """A problem with the command line itself."""
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dataset",
+        required=True,
+        metavar="NAME_OR_PATH",
+        help="UCR/UEA dataset name (e.g. GunPoint) or a path to a dataset folder or file",
+    )
+    parser.add_argument(
+        "--data-root",
+        metavar="DIR",
+        help="archive folder holding <Name>/<Name>_TRAIN.tsv|.ts "
+        "(default: $SPARSETSC_DATA, then the per-user cache)",
+    )
+    parser.add_argument(
+        "--no-download",
+        action="store_true",
+        help="fail instead of downloading a dataset that is not available locally",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``sparsetsc`` command."""
+    parser = argparse.ArgumentParser(
+        prog="sparsetsc",
+        description="Efficient deep time-series classification (DSN, DSP and baselines).",
+    )
+    parser.add_argument("--version", action="version", version=f"sparsetsc {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fit = commands.add_parser(
+        "fit",
+        help="train a model on a dataset's train split and score it on its test split",
+        description="Train on the train split (model selection never sees the test split), "
+        "then report test accuracy, size, MACs and timings.",
+    )
+    fit.add_argument("--model", required=True, choices=sorted(MODELS), help="model to train")
+    _add_data_options(fit)
+    fit.add_argument(
+        "--epochs", type=int, metavar="N", help="training epochs (default: the model's own)"
+    )
+    fit.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    fit.add_argument(
+        "--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:N"
+    )
+    fit.add_argument("--out", metavar="DIR", help="save the fitted model to this directory")
+    fit.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="score a saved model on a dataset split",
+        description="Load a model saved by 'sparsetsc fit --out' and score it.",
+    )
+    evaluate.add_argument("model_dir", metavar="MODEL_DIR", help="directory of a saved model")
+    _add_data_options(evaluate)
+    evaluate.add_argument("--split", choices=("train", "test"), default="test")
+    evaluate.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+    datasets = commands.add_parser(
+        "datasets",
+        help="list datasets available locally (or, with --all, downloadable)",
+        description="List the datasets found in the data root, the package and the cache.",
+    )
+    datasets.add_argument("--data-root", metavar="DIR", help="archive folder to search")
+    datasets.add_argument(
+        "--all", action="store_true", help="list every dataset the archive download knows"
+    )
+    datasets.add_argument("--json", action="store_true", help="print a JSON list on stdout")
+    return parser
+
+
+def _check_out_dir(out: str | None) -> None:
+    # Refuse early, before training, rather than after minutes of work.
+    if out is None:
+        return
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {out} exists and is not a directory")
+    if path.is_dir() and any(path.iterdir()) and not (path / "config.json").is_file():
+        raise UsageError(f"--out {out} is a non-empty directory that is not a saved model")
+
+
+def _fit(args: argparse.Namespace) -> dict[str, Any]:
+    if args.epochs is not None and args.epochs < 1:
+        raise UsageError(f"--epochs must be >= 1; got {args.epochs}")
+    _check_out_dir(args.out)
+    estimator_class = MODELS[args.model]
+    params: dict[str, Any] = {
+        "random_state": args.seed,
+        "device": args.device,
+        "verbose": not args.quiet,
+    }
+    if args.epochs is not None:
+        params["n_epochs"] = args.epochs
+    estimator = estimator_class(**params)
+    X_train, y_train, X_test, y_test = load_train_test(
+        args.dataset, root=args.data_root, download=not args.no_download
+    )
+    # A test label that training never sees can never be predicted: say so before training.
+    check_labels_seen(y_test, np.unique(y_train))
+
+    started = time.perf_counter()
+    estimator.fit(X_train, y_train)
+    fit_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    predictions = estimator.predict(X_test)
+    predict_seconds = time.perf_counter() - started
+    accuracy = np.mean(predictions == y_test)
+    cost = estimator.cost()
+    result = {
+        "dataset": args.dataset,
+        "model": args.model,
+        "estimator": type(estimator).__name__,
+        "accuracy": float(accuracy),
+        "params": cost.params,
+        "params_nonzero": cost.params_nonzero,
+        "params_trainable": cost.params_trainable,
+        "macs": cost.macs,
+        "macs_dense": cost.macs_dense,
+        "fit_seconds": round(fit_seconds, 3),
+        "predict_seconds": round(predict_seconds, 4),
+        "epochs": len(estimator.history_),
+        "selected_epoch": estimator.selected_epoch_,
+        "seed": args.seed,
+        "batch_size": estimator.batch_size_,
+        "device": estimator.device_,
+        "n_train": int(X_train.shape[0]),
+        "n_test": int(X_test.shape[0]),
+        "n_channels": int(X_train.shape[1]),
+        "n_timepoints": int(X_train.shape[2]),
+        "sparsetsc_version": __version__,
+    }
+    if args.out:
+        estimator.save(args.out)
+        result["out"] = str(Path(args.out))
+    return result
+
+
+def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    estimator = load(args.model_dir, device=args.device)
+    X, y = load_dataset(
+        args.dataset, split=args.split, root=args.data_root, download=not args.no_download
+    )
+    started = time.perf_counter()
+    accuracy = estimator.score(X, y)
+    predict_seconds = time.perf_counter() - started
+    cost = estimator.cost()
+    return {
+        "dataset": args.dataset,
+        "split": args.split,
+        "model_dir": str(args.model_dir),
+        "estimator": type(estimator).__name__,
+        "accuracy": float(accuracy),
+        "params": cost.params,
+        "params_nonzero": cost.params_nonzero,
+        "macs": cost.macs,
+        "macs_dense": cost.macs_dense,
+        "predict_seconds": round(predict_seconds, 4),
+        "n_cases": int(X.shape[0]),
+    }
+
+
+def _print_result(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result))
+        return
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        shown = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
+        print(f"{key:<{width}}  {shown}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``sparsetsc`` command; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "fit":
+            _print_result(_fit(args), args.json)
+        elif args.command == "evaluate":
+            _print_result(_evaluate(args), args.json)
+        elif args.command == "datasets":
+            names = archive_datasets() if args.all else list_datasets(args.data_root)
+            print(json.dumps(names) if args.json else "\n".join(names))
+    except (ValueError, FileNotFoundError, FileExistsError) as err:
+        print(f"sparsetsc {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

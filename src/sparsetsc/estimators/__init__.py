@@ -1,0 +1,15 @@
+"""Public estimators (scikit-learn / aeon conventions) and their registries."""
+
+from __future__ import annotations
+
+from .base import BaseDeepClassifier
+from .fcn import FCNClassifier
+from .persistence import load
+
+__all__ = ["BaseDeepClassifier", "FCNClassifier", "ESTIMATORS", "MODELS", "load"]
+
+#: Estimator classes by class name: what :func:`load` may instantiate.
+ESTIMATORS: dict[str, type[BaseDeepClassifier]] = {"FCNClassifier": FCNClassifier}
+
+#: Estimator classes by the short model name used on the command line (``--model fcn``).
+MODELS: dict[str, type[BaseDeepClassifier]] = {"fcn": FCNClassifier}

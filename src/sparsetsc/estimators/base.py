@@ -1,0 +1,160 @@
+"""Base class of every sparsetsc deep classifier (aeon / scikit-learn conventions).
+
+Hyper-parameters are only stored in ``__init__``; everything learnt in ``fit`` ends with an
+underscore. Input validation, label encoding and the fitted flag come from aeon's
+``BaseClassifier``; this class adds clear errors for bad input, the shared training loop,
+z-normalisation, device handling and cost reporting. A subclass only says how to build its
+network (and, optionally, which callbacks to train with).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
+
+import numpy as np
+import torch
+from aeon.classification.base import BaseClassifier
+from torch import nn
+
+from ..cost import ModelCost, model_cost
+from ..data.preprocess import znormalize
+from ..data.validation import check_labels_seen, check_X, check_y
+from ..train import (
+    Callback,
+    TrainConfig,
+    fit_network,
+    predict_proba,
+    resolve_device,
+    resolve_seed,
+    seeded,
+)
+
+__all__ = ["BaseDeepClassifier"]
+
+
+class BaseDeepClassifier(BaseClassifier):
+    """Shared ``fit`` / ``predict`` / ``predict_proba`` / ``score`` / ``save`` for deep models.
+
+    Subclasses define ``__init__`` (listing every hyper-parameter explicitly, as scikit-learn
+    requires), :meth:`_build_network` and :meth:`_min_timepoints`; they may override
+    :meth:`_train_config` and :meth:`_callbacks`.
+
+    Fitted attributes
+    -----------------
+    network_ : torch.nn.Module
+        The trained network (selected checkpoint), in eval mode, on ``device_``.
+    classes_ : np.ndarray
+        Class labels seen in ``fit``; ``predict`` returns values from it.
+    history_ : list of dict
+        Per-epoch training record (loss, lr, validation metrics when used, seconds).
+    selected_epoch_ : int
+        1-based epoch whose weights were kept.
+    seed_ : int
+        The integer seed actually used (derived from ``random_state``).
+    batch_size_ : int
+        The batch size actually used.
+    device_ : str
+        The device the network lives on.
+    """
+
+    _tags = {
+        "X_inner_type": "numpy3D",
+        "capability:multivariate": True,
+        "algorithm_type": "deeplearning",
+        "python_dependencies": "torch",
+        "non_deterministic": False,
+        "cant_pickle": False,
+    }
+
+    # Fitted attributes (besides the network and the labels) that save() writes as JSON.
+    _fitted_json_attributes = ("history_", "selected_epoch_", "seed_", "batch_size_")
+
+    # ------------------------------------------------------------------ to implement
+    @abstractmethod
+    def _build_network(self, n_channels: int, n_timepoints: int, n_classes: int) -> nn.Module:
+        """A freshly initialised network for this input shape (a registered sparsetsc network)."""
+
+    @abstractmethod
+    def _min_timepoints(self) -> int:
+        """Shortest series the configured network can process."""
+
+    def _train_config(self) -> TrainConfig:
+        return TrainConfig(
+            n_epochs=self.n_epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            lr_schedule=self.lr_schedule,
+            min_lr=self.min_lr,
+            selection=self.selection,
+            validation_size=self.validation_size,
+            verbose=self.verbose,
+            description=type(self).__name__,
+        )
+
+    def _callbacks(self) -> list[Callback]:
+        return []
+
+    # ------------------------------------------------------------------ aeon hooks
+    def _preprocess_collection(self, X, store_metadata=True):
+        # Our checks first: aeon raises TypeError/IndexError (or nothing, for inf) here.
+        X = check_X(X, min_timepoints=self._min_timepoints(), model_name=type(self).__name__)
+        return super()._preprocess_collection(X, store_metadata=store_metadata)
+
+    def _check_y(self, y, n_cases, update_classes=True, **kwargs):
+        if not update_classes:
+            # score(): one class is fine, but every label must be one the model can predict.
+            labels = check_y(y, n_cases, min_classes=1)
+            check_labels_seen(labels, self.classes_)
+            return labels
+        return super()._check_y(check_y(y, n_cases), n_cases, **kwargs)
+
+    # ------------------------------------------------------------------ fit / predict
+    def _prepare(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float32)
+        return znormalize(X) if self.normalize else X
+
+    def _fit(self, X: np.ndarray, y: np.ndarray) -> BaseDeepClassifier:
+        config = self._train_config()  # validates the hyper-parameters before any work
+        device = resolve_device(self.device)
+        seed = resolve_seed(self.random_state)
+        config.seed = seed
+        targets = np.array([self._class_dictionary[label] for label in y], dtype=np.int64)
+        X = self._prepare(X)
+        with seeded(seed, device):
+            network = self._build_network(X.shape[1], X.shape[2], self.n_classes_)
+            result = fit_network(network, X, targets, config, device, self._callbacks())
+        self.network_ = network
+        self.history_ = result.history
+        self.selected_epoch_ = result.selected_epoch
+        self.batch_size_ = result.batch_size
+        self.seed_ = seed
+        self.device_ = str(device)
+        return self
+
+    def _predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return predict_proba(self.network_, self._prepare(X), torch.device(self.device_))
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        return self.classes_[np.argmax(self._predict_proba(X), axis=1)]
+
+    # ------------------------------------------------------------------ reporting, saving
+    def cost(self) -> ModelCost:
+        """Params, non-zero params and per-series inference MACs of the fitted network."""
+        self._check_is_fitted()
+        return model_cost(
+            self.network_, self.metadata_["n_channels"], self.metadata_["n_timepoints"]
+        )
+
+    def save(self, path: str) -> None:
+        """Save the fitted model to the directory ``path`` (safetensors + JSON, no pickle).
+
+        Reload it with :func:`sparsetsc.load`. The directory is written atomically: a
+        crash leaves either the previous content or the complete new model.
+        """
+        from .persistence import save_estimator
+
+        save_estimator(self, path)
+
+    def _fitted_state(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._fitted_json_attributes}

@@ -1,0 +1,37 @@
+"""Plain ``nn.Module`` networks (no training logic) and the registry that rebuilds them.
+
+Every network takes one config dataclass; :func:`network_config` and :func:`build_network`
+turn a network into JSON-safe data and back, which is how saved models are reloaded
+without pickle.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from torch import nn
+
+from .fcn import FCN, FCNConfig
+
+__all__ = ["FCN", "FCNConfig", "NETWORKS", "build_network", "network_config"]
+
+#: Network classes by name. Each has a ``config_class`` dataclass attribute.
+NETWORKS: dict[str, type[nn.Module]] = {"FCN": FCN}
+
+
+def network_config(network: nn.Module) -> tuple[str, dict[str, Any]]:
+    """Return ``(name, config dict)`` of a registered network, JSON-serialisable."""
+    name = type(network).__name__
+    if NETWORKS.get(name) is not type(network):
+        raise ValueError(f"{name} is not a registered sparsetsc network: {sorted(NETWORKS)}")
+    config = dataclasses.asdict(network.config)
+    return name, {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}
+
+
+def build_network(name: str, config: dict[str, Any]) -> nn.Module:
+    """Build a freshly initialised network from :func:`network_config` output."""
+    if name not in NETWORKS:
+        raise ValueError(f"unknown network {name!r}; known networks: {sorted(NETWORKS)}")
+    network_class = NETWORKS[name]
+    return network_class(network_class.config_class(**config))

@@ -1,0 +1,37 @@
+"""Shared fixtures: the bundled GunPoint data and the optional read-only archive."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sparsetsc
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_data_root() -> Path | None:
+    """The read-only archive next to the project (``../shared/data``) when present."""
+    candidate = Path(os.environ.get("SPARSETSC_TEST_DATA", REPO.parent / "shared" / "data"))
+    return candidate if candidate.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def gunpoint() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """GunPoint train and test splits from the copy bundled in the package."""
+    return sparsetsc.load_train_test("GunPoint", download=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_data() -> tuple[np.ndarray, np.ndarray]:
+    """A small, easy 3-class multivariate problem (class = which channel carries a bump)."""
+    rng = np.random.default_rng(0)
+    n_cases, n_channels, n_timepoints = 36, 3, 24
+    X = rng.normal(0, 0.3, size=(n_cases, n_channels, n_timepoints)).astype(np.float32)
+    y = np.array(["a", "b", "c"] * (n_cases // 3))
+    for i, label in enumerate(y):
+        X[i, "abc".index(label), 8:16] += 3.0
+    return X, y

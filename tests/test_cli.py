@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sparsetsc.cli import main
+
+REQUIRED_FIT_FIELDS = {
+    "dataset", "model", "accuracy", "params", "params_nonzero", "macs", "macs_dense",
+    "fit_seconds", "predict_seconds", "epochs", "seed",
+}
+
+
+def write_ucr(folder: Path, name: str, train: np.ndarray, test: np.ndarray) -> Path:
+    """Write a dataset in the UCR-2018 layout: label first, tab separated."""
+    (folder / name).mkdir(parents=True)
+    for split, rows in (("TRAIN", train), ("TEST", test)):
+        np.savetxt(folder / name / f"{name}_{split}.tsv", rows, delimiter="\t", fmt="%g")
+    return folder / name
+
+
+def toy_rows(n_cases: int, labels, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(n_cases, 20))
+    values[:, 5:10] += 4 * (np.resize(labels, n_cases)[:, None] == labels[0])
+    return np.column_stack([np.resize(labels, n_cases), values])
+
+
+@pytest.fixture()
+def toy_root(tmp_path):
+    write_ucr(tmp_path / "archive", "Toy", toy_rows(20, np.array([1, 2]), 0),
+              toy_rows(10, np.array([1, 2]), 1))
+    return tmp_path / "archive"
+
+
+def test_fit_json_reports_every_field_and_saves_a_loadable_model(toy_root, tmp_path, capsys):
+    out = tmp_path / "model"
+    status = main(["fit", "--model", "fcn", "--dataset", "Toy", "--data-root", str(toy_root),
+                   "--epochs", "3", "--seed", "1", "--out", str(out), "--json", "--quiet"])
+    captured = capsys.readouterr()
+    assert status == 0
+    result = json.loads(captured.out)  # stdout holds exactly one JSON object
+    assert REQUIRED_FIT_FIELDS <= set(result)
+    assert result["dataset"] == "Toy" and result["model"] == "fcn"
+    assert result["epochs"] == 3 and result["seed"] == 1
+    assert 0.0 <= result["accuracy"] <= 1.0
+    assert result["n_train"] == 20 and result["n_test"] == 10
+    assert result["params"] == 264_962 and result["macs_dense"] == result["macs"]
+    assert result["params_nonzero"] <= result["params"]
+    assert result["fit_seconds"] > 0 and result["predict_seconds"] > 0
+
+    status = main(["evaluate", str(out), "--dataset", "Toy", "--data-root", str(toy_root),
+                   "--json"])
+    evaluated = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert evaluated["accuracy"] == result["accuracy"]
+    assert evaluated["params"] == result["params"]
+
+
+def test_fit_is_deterministic_for_a_seed(toy_root, capsys):
+    args = ["fit", "--model", "fcn", "--dataset", "Toy", "--data-root", str(toy_root),
+            "--epochs", "2", "--json", "--quiet", "--device", "cpu"]
+    runs = []
+    for _ in range(2):
+        assert main(args) == 0
+        runs.append(json.loads(capsys.readouterr().out))
+    assert runs[0]["accuracy"] == runs[1]["accuracy"]
+
+
+def test_bad_input_fails_cleanly_and_writes_nothing(tmp_path, capsys):
+    root = tmp_path / "archive"
+    # single class in the training split
+    write_ucr(root, "OneClass", toy_rows(12, np.array([1]), 0), toy_rows(6, np.array([1]), 1))
+    # a test label that never occurs in training
+    write_ucr(root, "NewLabel", toy_rows(12, np.array([1, 2]), 0),
+              toy_rows(6, np.array([1, 3]), 1))
+    out = tmp_path / "out"
+    cases = [
+        (["--dataset", "OneClass"], "single class"),
+        (["--dataset", "NewLabel"], "never seen in fit: 3"),
+        (["--dataset", "Toy"], "Unknown dataset 'Toy'"),
+        (["--dataset", "OneClass", "--epochs", "0"], "--epochs must be >= 1"),
+    ]
+    for extra, message in cases:
+        status = main(["fit", "--model", "fcn", "--data-root", str(root), "--no-download",
+                       "--out", str(out), "--quiet", *extra])
+        captured = capsys.readouterr()
+        assert status == 2, extra
+        assert message in captured.err, captured.err
+        assert captured.out == ""
+        assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["archive"]
+
+
+def test_fit_refuses_to_overwrite_a_foreign_directory_before_training(toy_root, tmp_path, capsys):
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "keep.txt").write_text("x")
+    status = main(["fit", "--model", "fcn", "--dataset", "Toy", "--data-root", str(toy_root),
+                   "--out", str(foreign), "--quiet"])
+    assert status == 2
+    assert "not a saved model" in capsys.readouterr().err
+    assert [p.name for p in foreign.iterdir()] == ["keep.txt"]
+
+
+def test_unknown_model_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "--model", "nope", "--dataset", "GunPoint"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'nope'" in capsys.readouterr().err
+
+
+def test_datasets_lists_local_and_bundled(toy_root, capsys):
+    assert main(["datasets", "--data-root", str(toy_root), "--json"]) == 0
+    names = json.loads(capsys.readouterr().out)
+    assert "Toy" in names and "GunPoint" in names
+
+
+@pytest.mark.parametrize("command", [[], ["fit"], ["evaluate"], ["datasets"]])
+def test_help_of_every_command(command):
+    result = subprocess.run(
+        [sys.executable, "-m", "sparsetsc.cli", *command, "--help"],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0
+    assert "usage: sparsetsc" in result.stdout
+
+
+def test_console_script_is_installed():
+    from importlib.metadata import entry_points
+
+    scripts = {e.name: e.value for e in entry_points(group="console_scripts")}
+    assert scripts.get("sparsetsc") == "sparsetsc.cli:main"
