@@ -82,7 +82,7 @@ def test_bad_input_fails_cleanly_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "out"
     cases = [
         (["--dataset", "OneClass"], "single class"),
-        (["--dataset", "NewLabel"], "never seen in fit: 3"),
+        (["--dataset", "NewLabel"], "never seen in fit: '3'"),
         (["--dataset", "Toy"], "Unknown dataset 'Toy'"),
         (["--dataset", "OneClass", "--epochs", "0"], "--epochs must be >= 1"),
     ]

@@ -1,0 +1,457 @@
+"""Locate and read UCR/UEA datasets: names, folders, files, the bundled data and the cache.
+
+A dataset ``<Name>`` is a folder ``<Name>/`` holding ``<Name>_TRAIN`` and ``<Name>_TEST``
+files, either UCR-2018 ``.tsv`` (label first, then the values) or UEA/tsml ``.ts``; when
+both exist the ``.tsv`` file is read. A folder may also hold variants such as
+``<Name>_eq_TRAIN.ts``, which load under the name ``<Name>_eq``. Files are parsed with
+aeon's ``load_from_tsv_file`` and ``load_from_ts_file``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from aeon.datasets import load_from_ts_file, load_from_tsv_file
+from aeon.datasets.tsc_datasets import tsc_zenodo
+
+from .download import archive_name, cache_dir, download_dataset
+from .preprocess import (
+    MISSING_STRATEGIES,
+    UNEQUAL_LENGTH_STRATEGIES,
+    MissingStrategy,
+    UnequalLengthStrategy,
+    _check_strategy,
+    equalize_length,
+    fill_missing,
+    trim_trailing_nan,
+)
+
+__all__ = [
+    "DATA_ENV",
+    "DatasetNotFoundError",
+    "archive_datasets",
+    "list_datasets",
+    "load_dataset",
+    "load_train_test",
+    "resolve_root",
+]
+
+#: Environment variable naming the default data root.
+DATA_ENV = "SPARSETSC_DATA"
+
+_BUNDLED_ROOT = Path(__file__).with_name("bundled")
+_SPLITS = ("train", "test")
+_EXTENSIONS = (".tsv", ".ts")  # in order of preference
+_SPLIT_FILE = re.compile(r"^(?P<stem>.+)_(?P<split>train|test)(?P<ext>\.tsv|\.ts)$", re.IGNORECASE)
+# Suffixes of the tsml variants (equal length, no missing values) stored beside a dataset.
+_VARIANT = re.compile(r"^(?P<base>.+?)(?:_eq|_nmv)+$")
+
+Series = np.ndarray | list[np.ndarray]
+# "train" / "test" -> file; "file" -> the one file a path named, if it named a file.
+DatasetFiles = dict[str, Path]
+
+
+class DatasetNotFoundError(ValueError):
+    """A dataset name or path that cannot be found locally nor downloaded.
+
+    The message names the dataset, the places searched and, for an unknown name, the
+    closest known names.
+    """
+
+
+def resolve_root(root: str | os.PathLike[str] | None = None) -> Path:
+    """The data root searched first for dataset names.
+
+    Parameters
+    ----------
+    root : path, optional
+        An archive folder holding ``<Name>/`` dataset folders, or folders of those (e.g. a
+        folder with ``UCRArchive_2018/`` and ``UEAArchive_2018/``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``root`` if given, else ``$SPARSETSC_DATA`` if set, else :func:`cache_dir`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``root`` or ``$SPARSETSC_DATA`` is given but is not a folder.
+    """
+    if root is not None:
+        path, source = Path(root).expanduser(), "root"
+    elif os.environ.get(DATA_ENV):
+        path, source = Path(os.environ[DATA_ENV]).expanduser(), f"${DATA_ENV}"
+    else:
+        return cache_dir()
+    if not path.is_dir():
+        raise FileNotFoundError(f"data root {str(path)!r} (from {source}) is not a folder")
+    return path
+
+
+def _search_locations(root: str | os.PathLike[str] | None) -> list[Path]:
+    """Where names are looked up, in order: the data root, the bundled data, the cache."""
+    locations: list[Path] = []
+    for location in (resolve_root(root), _BUNDLED_ROOT, cache_dir()):
+        if location.resolve() not in [known.resolve() for known in locations]:
+            locations.append(location)
+    return locations
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    # Hidden folders are skipped: they include unfinished downloads.
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError:
+        return []
+    return [Path(e.path) for e in entries if e.is_dir() and not e.name.startswith(".")]
+
+
+def _datasets_in_folder(folder: Path) -> dict[str, DatasetFiles]:
+    """The datasets stored in one dataset folder, by name (the file stem)."""
+    folder_name = folder.name.lower()
+    try:
+        paths = [path for path in folder.iterdir() if path.is_file()]
+    except OSError:
+        return {}
+    matches = [(path, match) for path in paths if (match := _SPLIT_FILE.match(path.name))]
+    # .tsv before .ts, so that the preferred format is the one kept when both exist.
+    matches.sort(key=lambda pair: (_EXTENSIONS.index(pair[1]["ext"].lower()), pair[0].name))
+    datasets: dict[str, DatasetFiles] = {}
+    for path, match in matches:
+        stem = match["stem"]
+        if stem.lower() == folder_name or stem.lower().startswith(folder_name + "_"):
+            datasets.setdefault(stem, {}).setdefault(match["split"].lower(), path)
+    return datasets
+
+
+def _index(location: Path) -> dict[str, DatasetFiles]:
+    """Every dataset in ``location/<Name>/`` and, one level down, ``location/*/<Name>/``."""
+    index: dict[str, DatasetFiles] = {}
+    level_one = _subfolders(location)
+    level_two = [sub for folder in level_one for sub in _subfolders(folder)]
+    for folder in level_one + level_two:  # a direct dataset folder wins over an archive's
+        for name, files in _datasets_in_folder(folder).items():
+            index.setdefault(name, files)
+    return index
+
+
+def _lookup(name: str, indexes: list[dict[str, DatasetFiles]]) -> DatasetFiles | None:
+    """Exact name in any location first, then the name ignoring case."""
+    for index in indexes:
+        if name in index:
+            return index[name]
+    for index in indexes:
+        for known, files in index.items():
+            if known.lower() == name.lower():
+                return files
+    return None
+
+
+def _downloadable_name(name: str) -> str | None:
+    """The archive dataset that holds ``name`` (itself, or the base of a variant)."""
+    known = archive_name(name)
+    if known is not None:
+        return known
+    variant = _VARIANT.match(name)
+    return archive_name(variant["base"]) if variant else None
+
+
+def _not_found(name: str, locations: list[Path], known: list[str], download: bool) -> str:
+    where = ", ".join(str(location) for location in locations)
+    if _downloadable_name(name) is not None and not download:
+        return (
+            f"Dataset {name!r} is not available locally (looked in: {where}) and download is "
+            f"off; allow downloading (download=True) to fetch it into {cache_dir()}"
+        )
+    by_lower = {candidate.lower(): candidate for candidate in sorted(known)}
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=5, cutoff=0.6)
+    suggestion = f" Did you mean: {', '.join(by_lower[c] for c in close)}?" if close else ""
+    return (
+        f"Unknown dataset {name!r}.{suggestion} It is neither in {where} nor in the UCR/UEA "
+        "archive (see list_datasets() and archive_datasets())."
+    )
+
+
+def _locate_name(name: str, root: str | os.PathLike[str] | None, download: bool) -> DatasetFiles:
+    locations = _search_locations(root)
+    indexes = [_index(location) for location in locations]
+    files = _lookup(name, indexes)
+    if files is not None:
+        return files
+    archived = _downloadable_name(name) if download else None
+    if archived is not None:
+        folder = download_dataset(archived, cache_dir())
+        files = _lookup(name, [_datasets_in_folder(folder)])
+        if files is not None:
+            return files
+        raise DatasetNotFoundError(
+            f"Dataset {name!r}: the archive's {archived!r} (in {folder}) holds no "
+            f"{name}_TRAIN / {name}_TEST files"
+        )
+    known = {n for index in indexes for n in index} | set(tsc_zenodo)
+    raise DatasetNotFoundError(_not_found(name, locations, sorted(known), download))
+
+
+def _locate_path(path: Path) -> DatasetFiles:
+    """The split files of a dataset folder, or of a single file and its sibling split."""
+    if path.is_dir():
+        datasets = _datasets_in_folder(path)
+        files = datasets.get(path.name) or _lookup(path.name, [datasets])
+        if files is None:
+            raise DatasetNotFoundError(
+                f"folder {str(path)!r} holds no {path.name}_TRAIN / {path.name}_TEST file "
+                f"(.tsv or .ts); it holds: {sorted(p.name for p in path.iterdir())}"
+            )
+        return files
+    if path.suffix.lower() not in _EXTENSIONS:
+        raise DatasetNotFoundError(
+            f"no dataset file or folder at {str(path)!r}: expected a folder, or a .tsv or .ts file"
+        )
+    if not path.is_file():
+        raise DatasetNotFoundError(f"no such dataset file: {str(path)!r}")
+    files: DatasetFiles = {"file": path}
+    match = _SPLIT_FILE.match(path.name)
+    if match is not None:
+        siblings = _datasets_in_folder(path.parent).get(match["stem"], {})
+        if len(siblings) == len(_SPLITS):
+            files.update(siblings)
+    return files
+
+
+def _is_path(name_or_path: str | os.PathLike[str]) -> bool:
+    """Whether to treat the argument as a path: path objects, separators, or it exists."""
+    if not isinstance(name_or_path, str):
+        return True
+    separators = {"/", os.sep} | ({os.altsep} if os.altsep else set())
+    return any(sep in name_or_path for sep in separators) or Path(name_or_path).exists()
+
+
+def _read_tsv(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    X, _ = load_from_tsv_file(str(path))
+    # Read the labels again as text: pandas turns "01" or "1.0" into numbers.
+    labels = pd.read_csv(
+        path, sep="\t", header=None, usecols=[0], dtype=str, keep_default_na=False
+    )[0].to_numpy()
+    return np.asarray(X, dtype=np.float64), labels
+
+
+def _read_file(path: Path) -> tuple[Series, np.ndarray]:
+    """Parse one file into series (an array, or a list if unequal length) and labels."""
+    is_ts = path.suffix.lower() == ".ts"
+    try:
+        X, labels = load_from_ts_file(str(path)) if is_ts else _read_tsv(path)
+    except (ValueError, OSError) as err:
+        raise ValueError(f"could not read dataset file {str(path)!r}: {err}") from err
+    if len(labels) == 0:
+        raise ValueError(f"dataset file {str(path)!r} holds no series")
+    labels = np.asarray(labels, dtype=str)
+    if is_ts:  # .ts files state lengths explicitly: every NaN is a missing value
+        return (X if isinstance(X, np.ndarray) else list(X)), labels
+    if not np.isnan(X).any():
+        return X, labels
+    series = trim_trailing_nan(X)
+    if len({s.shape[1] for s in series}) == 1:
+        return np.stack(series), labels
+    return series, labels
+
+
+def _lengths(series: Series) -> list[int]:
+    return [series.shape[-1]] if isinstance(series, np.ndarray) else [s.shape[1] for s in series]
+
+
+def _finish(
+    series: Series,
+    unequal_length: UnequalLengthStrategy,
+    missing: MissingStrategy,
+    length: int | None,
+) -> np.ndarray:
+    """Fill missing values, then bring every series to one length; float32 out."""
+    filled = fill_missing(series, missing)
+    if isinstance(filled, np.ndarray) and length in (None, filled.shape[-1]):
+        return filled.astype(np.float32, copy=False)
+    return equalize_length(filled, unequal_length, length)
+
+
+def _check_options(
+    split: str | None, unequal_length: str, missing: str, length: int | None
+) -> None:
+    if split is not None and (not isinstance(split, str) or split.lower() not in _SPLITS):
+        raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
+    _check_strategy(unequal_length, UNEQUAL_LENGTH_STRATEGIES, "unequal_length")
+    _check_strategy(missing, MISSING_STRATEGIES, "missing")
+    is_integer = isinstance(length, (int, np.integer)) and not isinstance(length, bool)
+    if length is not None and (not is_integer or length < 1):
+        raise ValueError(f"length must be a positive int or None; got {length!r}")
+
+
+def _locate(
+    name_or_path: str | os.PathLike[str], root: str | os.PathLike[str] | None, download: bool
+) -> DatasetFiles:
+    if _is_path(name_or_path):
+        return _locate_path(Path(name_or_path).expanduser())
+    return _locate_name(name_or_path, root, download)
+
+
+def load_dataset(
+    name_or_path: str | os.PathLike[str],
+    split: str = "train",
+    root: str | os.PathLike[str] | None = None,
+    *,
+    unequal_length: UnequalLengthStrategy = "pad",
+    missing: MissingStrategy = "interpolate",
+    length: int | None = None,
+    download: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load one split of a UCR/UEA dataset as ``(X, y)``.
+
+    Parameters
+    ----------
+    name_or_path : str or path
+        A dataset name (``"GunPoint"``), a dataset folder (``/data/GunPoint`` holding
+        ``GunPoint_TRAIN.tsv`` or ``.ts``; the file stem is the folder name), or a single
+        ``.tsv`` / ``.ts`` file, which is read whatever ``split`` says. It is taken as a
+        path if it contains a path separator or exists on disk.
+    split : {"train", "test"}, default="train"
+        Which split to load (case-insensitive).
+    root : path, optional
+        Data root for names (see :func:`resolve_root`). A name is looked up in
+        ``root/<Name>/`` and ``root/*/<Name>/``, then in the data bundled with the package,
+        then in the cache (:func:`cache_dir`), and finally downloaded into the cache. Names
+        match exactly first, then ignoring case.
+    unequal_length : {"pad", "resample", "truncate", "error"}, default="pad"
+        How series of different lengths get one length; see
+        :func:`~sparsetsc.data.equalize_length`. Use :func:`load_train_test` to give train
+        and test the same length.
+    missing : {"interpolate", "zero", "error"}, default="interpolate"
+        How missing values (NaN) are filled; see :func:`~sparsetsc.data.fill_missing`.
+    length : int, optional
+        Bring every series to this length with ``unequal_length``, even when the dataset
+        is of equal length.
+    download : bool, default=True
+        Download a dataset of the archive that is not found locally. The record API URL is
+        ``$SPARSETSC_ARCHIVE_URL`` if set (see :func:`~sparsetsc.data.download_dataset`).
+
+    Returns
+    -------
+    X : np.ndarray
+        float32, ``(n_cases, n_channels, n_timepoints)``. Series are split off their
+        trailing NaN end padding (``.tsv``), missing values are filled, then lengths are
+        equalised. Equal-length data without NaN is returned as parsed, cast to float32.
+    y : np.ndarray
+        1-D array of the labels as the strings written in the file (not encoded).
+
+    Raises
+    ------
+    DatasetNotFoundError
+        If the dataset cannot be found nor downloaded; the message suggests close names.
+    ValueError
+        For an invalid ``split``, ``unequal_length``, ``missing`` or ``length``, a file that
+        cannot be parsed, or data the chosen strategies refuse.
+    FileNotFoundError
+        If ``root`` or ``$SPARSETSC_DATA`` is not a folder.
+    DownloadError
+        If a download fails.
+    """
+    _check_options(split, unequal_length, missing, length)
+    files = _locate(name_or_path, root, download)
+    path = files.get("file") or files.get(split.lower())
+    if path is None:
+        raise DatasetNotFoundError(
+            f"dataset {str(name_or_path)!r} has no {split.upper()} file (found: "
+            f"{sorted(str(p) for p in files.values())})"
+        )
+    series, y = _read_file(path)
+    return _finish(series, unequal_length, missing, length), y
+
+
+def load_train_test(
+    name_or_path: str | os.PathLike[str],
+    root: str | os.PathLike[str] | None = None,
+    *,
+    unequal_length: UnequalLengthStrategy = "pad",
+    missing: MissingStrategy = "interpolate",
+    length: int | None = None,
+    download: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Load both splits of a dataset, brought to the same length.
+
+    Takes the arguments of :func:`load_dataset` (without ``split``). A path to a single
+    ``<Name>_TRAIN`` or ``<Name>_TEST`` file is paired with the other split beside it.
+    Without ``length``, the common length is the longest series of either split for
+    ``"pad"`` and ``"resample"`` and the shortest for ``"truncate"``, so that train and test
+    shapes agree.
+
+    Returns
+    -------
+    X_train, y_train, X_test, y_test : np.ndarray
+        As returned by :func:`load_dataset`; ``X_train.shape[1:] == X_test.shape[1:]``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`load_dataset`; also if the splits differ in their number of channels,
+        or for ``unequal_length="error"`` when their lengths differ.
+    """
+    _check_options(None, unequal_length, missing, length)
+    files = _locate(name_or_path, root, download)
+    missing_splits = [split.upper() for split in _SPLITS if split not in files]
+    if missing_splits:
+        raise DatasetNotFoundError(
+            f"dataset {str(name_or_path)!r} has no {' / '.join(missing_splits)} file; "
+            f"load_train_test needs both splits (found: "
+            f"{sorted(str(p) for p in files.values())})"
+        )
+    series_train, y_train = _read_file(files["train"])
+    series_test, y_test = _read_file(files["test"])
+    lengths = _lengths(series_train) + _lengths(series_test)
+    common = length
+    if common is None and min(lengths) != max(lengths):
+        if unequal_length == "error":
+            raise ValueError(
+                f"series have unequal lengths: min {min(lengths)}, max {max(lengths)} over "
+                "train and test; use unequal_length='pad', 'resample' or 'truncate'"
+            )
+        common = min(lengths) if unequal_length == "truncate" else max(lengths)
+    X_train = _finish(series_train, unequal_length, missing, common)
+    X_test = _finish(series_test, unequal_length, missing, common)
+    if X_train.shape[1] != X_test.shape[1]:
+        raise ValueError(
+            f"train and test have different numbers of channels: {X_train.shape[1]} and "
+            f"{X_test.shape[1]}"
+        )
+    return X_train, y_train, X_test, y_test
+
+
+def list_datasets(root: str | os.PathLike[str] | None = None) -> list[str]:
+    """Names of the datasets available without downloading.
+
+    Parameters
+    ----------
+    root : path, optional
+        Data root (see :func:`resolve_root`); searched with one level of archive folders.
+
+    Returns
+    -------
+    list of str
+        Sorted (ignoring case) names found in the data root, the bundled data and the
+        cache, including variants such as ``JapaneseVowels_eq``.
+    """
+    names = {name for location in _search_locations(root) for name in _index(location)}
+    return sorted(names, key=lambda name: (name.lower(), name))
+
+
+def archive_datasets() -> list[str]:
+    """Names of the classification datasets the archive download knows (aeon's list).
+
+    Returns
+    -------
+    list of str
+        Sorted (ignoring case) keys of ``aeon.datasets.tsc_datasets.tsc_zenodo``.
+    """
+    return sorted(tsc_zenodo, key=lambda name: (name.lower(), name))
