@@ -58,6 +58,23 @@ def test_hyper_parameters_only_stored_and_cloneable():
     assert cloned.get_params()["lr"] == 0.01
 
 
+def test_works_inside_scikit_learn_grid_search(tiny_data):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = tiny_data
+    search = GridSearchCV(
+        FCNClassifier(**FAST, random_state=0), {"lr": [1e-3, 1e-2]}, cv=2
+    ).fit(X, y)
+    assert search.best_params_["lr"] in (1e-3, 1e-2)
+    assert search.predict(X).shape == (36,)
+
+
+def test_last_selection_keeps_the_final_epoch(tiny_data):
+    X, y = tiny_data
+    clf = FCNClassifier(**FAST, selection="last", random_state=0).fit(X, y)
+    assert clf.selected_epoch_ == FAST["n_epochs"]
+
+
 def test_validation_split_selection_never_needs_test_data(tiny_data):
     X, y = tiny_data
     clf = FCNClassifier(

@@ -45,7 +45,10 @@ def test_saving_replaces_a_model_but_never_a_foreign_directory(tiny_data, tmp_pa
     (foreign / "thesis.tex").write_text("precious")
     with pytest.raises(FileExistsError):
         clf.save(foreign)
+    with pytest.raises(FileExistsError):
+        clf.save(foreign / "thesis.tex")
     assert [p.name for p in foreign.iterdir()] == ["thesis.tex"]
+    assert (foreign / "thesis.tex").read_text() == "precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "notes"]  # no temp left
 
 

@@ -288,16 +288,17 @@ def fit_network(
         record["seconds"] = time.perf_counter() - started
         state.history.append(record)
 
-        score = {
-            "train_loss": record["loss"],
-            "val_loss": record.get("val_loss"),
-            "val_accuracy": -record.get("val_accuracy", 0.0),
-            "last": -epoch,
-        }[config.selection]
-        # Ties keep the earlier epoch, except "last" which always moves forward.
-        if score < best_score:
-            best_score, best_epoch = score, epoch + 1
-            best_state = copy.deepcopy(network.state_dict())
+        if config.selection == "last":
+            best_epoch = epoch + 1  # the network's final weights are kept; nothing to copy
+        else:
+            score = {
+                "train_loss": record["loss"],
+                "val_loss": record.get("val_loss"),
+                "val_accuracy": -record.get("val_accuracy", 0.0),
+            }[config.selection]
+            if score < best_score:  # ties keep the earlier epoch
+                best_score, best_epoch = score, epoch + 1
+                best_state = copy.deepcopy(network.state_dict())
         progress.set_postfix(
             {k: f"{v:.4g}" for k, v in record.items() if k in ("loss", "val_accuracy", "lr")},
             refresh=False,
