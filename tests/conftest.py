@@ -1,22 +1,11 @@
-"""Shared fixtures: the bundled GunPoint data and the optional read-only archive."""
+"""Shared fixtures: the bundled GunPoint data and a small synthetic multivariate problem."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import sparsetsc
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def shared_data_root() -> Path | None:
-    """The read-only archive next to the project (``../shared/data``) when present."""
-    candidate = Path(os.environ.get("SPARSETSC_TEST_DATA", REPO.parent / "shared" / "data"))
-    return candidate if candidate.is_dir() else None
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ def with_value(value):
 @pytest.mark.parametrize(
     "make, message",
     [
-        (lambda: with_value(np.nan), r"missing value\(s\) \(NaN\), first at case 2, channel 1, time 5"),
+        (lambda: with_value(np.nan), r"value\(s\) \(NaN\), first at case 2, channel 1, time 5"),
         (lambda: with_value(np.inf), r"infinite value\(s\), first at case 2, channel 1, time 5"),
         (lambda: with_value(-np.inf), "infinite"),
         (lambda: (data()[0][..., None], data()[1]), "must be 3-D .* got a 4-D array"),
@@ -81,3 +81,19 @@ def test_predict_rejects_bad_input_too():
         clf.predict(X[:, :, :2])
     with pytest.raises(ValueError, match="different number of channels"):
         clf.predict(X[:, :1, :])
+
+
+def test_non_finite_positions_are_named_for_every_input_layout():
+    from sparsetsc.data import check_X
+
+    two_d = np.zeros((4, 10))
+    two_d[3, 7] = np.nan
+    with pytest.raises(ValueError, match="1 missing value.*first at case 3, time 7; fill"):
+        check_X(two_d)
+    series = [np.zeros((2, 8)), np.zeros((2, 5))]
+    series[1][1, 2] = np.inf
+    with pytest.raises(ValueError, match="infinite value.*first at case 1, channel 1, time 2"):
+        check_X(series)
+    nan_allowed = np.zeros((2, 1, 5))
+    nan_allowed[0, 0, 0] = np.nan
+    check_X(nan_allowed, allow_missing=True)  # no error

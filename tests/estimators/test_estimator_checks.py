@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from aeon.testing.estimator_checking import parametrize_with_checks as aeon_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks as sklearn_checks
 
@@ -34,8 +33,8 @@ SKLEARN_EXPECTED_FAILURES = {
     "check_n_features_in_after_fitting": "same reason as check_n_features_in",
     "check_dtype_object": "non-numeric values raise ValueError('X must hold numbers ...'), "
     "where scikit-learn expects numpy's TypeError text",
-    "check_estimators_empty_data_messages": "our message is 'X is empty: got (12, 0) ...', not "
-    "scikit-learn's '0 feature(s)' wording",
+    "check_estimators_empty_data_messages": "our message is 'X is empty: got shape (12, 0) "
+    "...', not scikit-learn's '0 feature(s)' wording",
     "check_fit2d_1sample": "one sample is one class; we raise 'y holds a single class', not "
     "scikit-learn's sample-count wording",
     "check_fit2d_predict1d": "a 1-D X raises 'X must be 3-D ... or 2-D', not scikit-learn's "
@@ -48,6 +47,8 @@ SKLEARN_EXPECTED_FAILURES = {
 }
 
 
-@sklearn_checks([_tabular_estimator()], expected_failed_checks=lambda est: SKLEARN_EXPECTED_FAILURES)
+@sklearn_checks(
+    [_tabular_estimator()], expected_failed_checks=lambda est: SKLEARN_EXPECTED_FAILURES
+)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)

@@ -33,7 +33,7 @@ def _effective_tensors(model: nn.Module, trainable_only: bool) -> list[torch.Ten
     for module in model.modules():
         if isinstance(module, parametrize.ParametrizationList):
             continue  # its ``original`` is counted through the owning module below
-        for name, param in module.named_parameters(recurse=False):
+        for param in module.parameters(recurse=False):
             if param is not None and (param.requires_grad or not trainable_only):
                 tensors.append(param)
         if parametrize.is_parametrized(module):

@@ -25,7 +25,9 @@ def as_collection(X: object) -> np.ndarray | list[np.ndarray]:
     anything that cannot be read as numbers raises ``ValueError``.
     """
     if X is None:
-        raise ValueError("X is None; expected an array of shape (n_cases, n_channels, n_timepoints)")
+        raise ValueError(
+            "X is None; expected an array of shape (n_cases, n_channels, n_timepoints)"
+        )
     if scipy.sparse.issparse(X):
         raise ValueError("sparse input is not supported; pass a dense numpy array")
     if isinstance(X, (list, tuple)) and len(X) > 0 and all(
@@ -53,12 +55,6 @@ def _numeric(array: np.ndarray) -> np.ndarray:
         except (TypeError, ValueError):
             pass
     raise ValueError(f"X must hold numbers; got values of dtype {array.dtype}")
-
-
-def _first_bad_position(bad: np.ndarray) -> str:
-    position = np.argwhere(bad)[0]
-    names = ("case", "channel", "time")[-len(position) :] if len(position) <= 3 else ()
-    return ", ".join(f"{name} {int(i)}" for name, i in zip(names, position))
 
 
 def check_X(
@@ -94,41 +90,42 @@ def check_X(
         allowed), infinite values, or series shorter than ``min_timepoints``.
     """
     collection = as_collection(X)
+    # (position prefix, values, names of the axes) for each array to inspect
     if isinstance(collection, list):
-        series = collection
-        n_cases = len(series)
-        lengths = [s.shape[1] for s in series]
+        pieces = [(f"case {i}, ", s, ("channel", "time")) for i, s in enumerate(collection)]
     else:
+        if collection.size == 0:
+            raise ValueError(
+                f"X is empty: got shape {collection.shape}; at least one non-empty series is needed"
+            )
         if collection.ndim not in (2, 3):
             raise ValueError(
                 "X must be 3-D (n_cases, n_channels, n_timepoints) or 2-D (n_cases, "
                 f"n_timepoints) for univariate series; got a {collection.ndim}-D array of "
                 f"shape {collection.shape}"
             )
-        series = [collection]
-        n_cases = collection.shape[0]
-        lengths = [collection.shape[-1]]
-    if n_cases == 0 or min(lengths, default=0) == 0 or any(s.size == 0 for s in series):
-        shape = collection.shape if isinstance(collection, np.ndarray) else f"{n_cases} series"
-        raise ValueError(f"X is empty: got {shape}; at least one non-empty series is needed")
-    for s in series:
-        values = s.astype(np.float64, copy=False)
-        if not allow_missing and np.isnan(values).any():
-            isnan = np.isnan(collection) if isinstance(collection, np.ndarray) else np.isnan(values)
-            raise ValueError(
-                f"X contains {int(isnan.sum())} missing value(s) (NaN), first at "
-                f"{_first_bad_position(isnan)}; fill them first, e.g. "
-                "sparsetsc.data.fill_missing(X, 'interpolate')"
-            )
-        if np.isinf(values).any():
-            isinf = np.isinf(collection) if isinstance(collection, np.ndarray) else np.isinf(values)
-            raise ValueError(
-                f"X contains {int(isinf.sum())} infinite value(s), first at "
-                f"{_first_bad_position(isinf)}"
-            )
-    if min(lengths) < min_timepoints:
+        axes = ("case", "channel", "time") if collection.ndim == 3 else ("case", "time")
+        pieces = [("", collection, axes)]
+    if any(values.size == 0 for _, values, _ in pieces):
+        raise ValueError("X is empty: a series has no values; every series needs at least one")
+    for prefix, values, axes in pieces:
+        values = values.astype(np.float64, copy=False)
+        problems = [("infinite value(s)", np.isinf(values), "")]
+        if not allow_missing:
+            fix = "; fill them first, e.g. sparsetsc.data.fill_missing(X, 'interpolate')"
+            problems.insert(0, ("missing value(s) (NaN)", np.isnan(values), fix))
+        for what, bad, fix in problems:
+            if bad.any():
+                first = ", ".join(
+                    f"{axis} {int(i)}" for axis, i in zip(axes, np.argwhere(bad)[0], strict=True)
+                )
+                raise ValueError(
+                    f"X contains {int(bad.sum())} {what}, first at {prefix}{first}{fix}"
+                )
+    shortest = min(values.shape[-1] for _, values, _ in pieces)
+    if shortest < min_timepoints:
         raise ValueError(
-            f"series too short for {model_name}: n_timepoints={min(lengths)} but at least "
+            f"series too short for {model_name}: n_timepoints={shortest} but at least "
             f"{min_timepoints} time points are needed"
         )
     return collection
