@@ -24,6 +24,7 @@ from .data import (
     load_dataset,
     load_train_test,
 )
+from .cost import estimator_cost
 from .estimators import MODELS, load
 
 __all__ = ["main", "build_parser"]
@@ -142,7 +143,7 @@ def _fit(args: argparse.Namespace) -> dict[str, Any]:
     predictions = estimator.predict(X_test)
     predict_seconds = time.perf_counter() - started
     accuracy = np.mean(predictions == y_test)
-    cost = estimator.cost()
+    cost = estimator_cost(estimator)
     result = {
         "dataset": args.dataset,
         "model": args.model,
@@ -180,7 +181,7 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     accuracy = estimator.score(X, y)
     predict_seconds = time.perf_counter() - started
-    cost = estimator.cost()
+    cost = estimator_cost(estimator)
     return {
         "dataset": args.dataset,
         "split": args.split,

@@ -6,6 +6,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from sparsetsc import FCNClassifier
+from sparsetsc.cost import estimator_cost
 
 FAST = dict(n_filters=(8, 8), kernel_sizes=(3, 3), n_epochs=5, batch_size=8, device="cpu")
 
@@ -99,6 +100,6 @@ def test_predict_before_fit_raises(tiny_data):
 
 def test_cost_of_fitted_model(tiny_data):
     X, y = tiny_data
-    cost = FCNClassifier(**FAST, random_state=0).fit(X, y).cost()
+    cost = estimator_cost(FCNClassifier(**FAST, random_state=0).fit(X, y))
     assert cost.params == (3 * 8 * 3 + 8 + 16) + (8 * 8 * 3 + 8 + 16) + (8 * 3 + 3)
     assert cost.macs == cost.macs_dense == 24 * (3 * 8 * 3 + 8 * 8 * 3) + 8 * 3

@@ -18,6 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 __all__ = [
     "ModelCost",
+    "estimator_cost",
     "count_parameters",
     "count_nonzero_parameters",
     "count_macs",
@@ -165,4 +166,14 @@ def model_cost(model: nn.Module, n_channels: int, n_timepoints: int) -> ModelCos
         macs_dense=macs_dense,
         macs_per_layer=per_layer,
         macs_dense_per_layer=dense_per_layer,
+    )
+
+
+def estimator_cost(estimator) -> ModelCost:
+    """:func:`model_cost` of a fitted sparsetsc estimator, for the series length it was fit on."""
+    estimator._check_is_fitted()
+    return model_cost(
+        estimator.network_,
+        estimator.metadata_["n_channels"],
+        estimator.metadata_["n_timepoints"],
     )

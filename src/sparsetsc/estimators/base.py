@@ -3,7 +3,7 @@
 Hyper-parameters are only stored in ``__init__``; everything learnt in ``fit`` ends with an
 underscore. Input validation, label encoding and the fitted flag come from aeon's
 ``BaseClassifier``; this class adds clear errors for bad input, the shared training loop,
-z-normalisation, device handling and cost reporting. A subclass only says how to build its
+z-normalisation, device handling and saving. A subclass only says how to build its
 network (and, optionally, which callbacks to train with).
 """
 
@@ -17,7 +17,6 @@ import torch
 from aeon.classification.base import BaseClassifier
 from torch import nn
 
-from ..cost import ModelCost, model_cost
 from ..data.preprocess import znormalize
 from ..data.validation import check_labels_seen, check_X, check_y
 from ..train import (
@@ -138,14 +137,7 @@ class BaseDeepClassifier(BaseClassifier):
     def _predict(self, X: np.ndarray) -> np.ndarray:
         return self.classes_[np.argmax(self._predict_proba(X), axis=1)]
 
-    # ------------------------------------------------------------------ reporting, saving
-    def cost(self) -> ModelCost:
-        """Params, non-zero params and per-series inference MACs of the fitted network."""
-        self._check_is_fitted()
-        return model_cost(
-            self.network_, self.metadata_["n_channels"], self.metadata_["n_timepoints"]
-        )
-
+    # ------------------------------------------------------------------ saving
     def save(self, path: str) -> None:
         """Save the fitted model to the directory ``path`` (safetensors + JSON, no pickle).
 
