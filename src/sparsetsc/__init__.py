@@ -9,10 +9,11 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .data import list_datasets, load_dataset, load_train_test
-from .estimators import FCNClassifier, load
+from .estimators import DSNClassifier, FCNClassifier, load
 
 __all__ = [
     "__version__",
+    "DSNClassifier",
     "FCNClassifier",
     "list_datasets",
     "load",

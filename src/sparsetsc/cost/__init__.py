@@ -16,6 +16,8 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.utils.flop_counter import FlopCounterMode
 
+from ..nn.layers import full_kernels
+
 __all__ = [
     "ModelCost",
     "estimator_cost",
@@ -149,7 +151,10 @@ def _measure(
         reference = next(iter(model.parameters()), None)
         device = reference.device if reference is not None else torch.device("cpu")
         example = torch.zeros(1, n_channels, n_timepoints, device=device)
-        return _count(model, example, nonzero)
+        if nonzero:
+            return _count(model, example, nonzero)
+        with full_kernels(model):  # the dense twin runs every tap of every kernel
+            return _count(model, example, nonzero)
     finally:
         model.train(was_training)
 

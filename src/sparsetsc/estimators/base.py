@@ -91,8 +91,12 @@ class BaseDeepClassifier(BaseClassifier):
             description=type(self).__name__,
         )
 
-    def _callbacks(self) -> list[Callback]:
+    def _callbacks(self, seed: int) -> list[Callback]:
+        """Callbacks for one fit (e.g. dynamic sparse training), seeded with ``seed``."""
         return []
+
+    def _after_training(self, network: nn.Module, callbacks: list[Callback]) -> None:
+        """Finish the trained network (e.g. bake masks) and record fitted attributes."""
 
     # ------------------------------------------------------------------ aeon hooks
     def _preprocess_collection(self, X, store_metadata=True):
@@ -122,7 +126,9 @@ class BaseDeepClassifier(BaseClassifier):
         X = self._prepare(X)
         with seeded(seed, device):
             network = self._build_network(X.shape[1], X.shape[2], self.n_classes_)
-            result = fit_network(network, X, targets, config, device, self._callbacks())
+            callbacks = self._callbacks(seed)
+            result = fit_network(network, X, targets, config, device, callbacks)
+        self._after_training(network, callbacks)
         self.network_ = network
         self.history_ = result.history
         self.selected_epoch_ = result.selected_epoch

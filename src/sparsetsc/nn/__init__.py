@@ -12,12 +12,13 @@ from typing import Any
 
 from torch import nn
 
+from .dsn import DSN, DSNConfig
 from .fcn import FCN, FCNConfig
 
-__all__ = ["FCN", "FCNConfig", "NETWORKS", "build_network", "network_config"]
+__all__ = ["DSN", "DSNConfig", "FCN", "FCNConfig", "NETWORKS", "build_network", "network_config"]
 
 #: Network classes by name. Each has a ``config_class`` dataclass attribute.
-NETWORKS: dict[str, type[nn.Module]] = {"FCN": FCN}
+NETWORKS: dict[str, type[nn.Module]] = {"DSN": DSN, "FCN": FCN}
 
 
 def network_config(network: nn.Module) -> tuple[str, dict[str, Any]]:

@@ -1,0 +1,25 @@
+"""Dynamic sparse training for any ``nn.Conv1d``: masks, kernel groups and search regions,
+prune / regrow rules and their schedule (DSN's training rule, model-agnostic)."""
+
+from .dst import (
+    DSTConfig,
+    DynamicSparseTraining,
+    KernelGroup,
+    SparseLayer,
+    drop_fraction_at,
+    real_density,
+)
+from .masks import KernelMask, attach_mask, bake_masks, get_mask
+
+__all__ = [
+    "DSTConfig",
+    "DynamicSparseTraining",
+    "KernelGroup",
+    "KernelMask",
+    "SparseLayer",
+    "attach_mask",
+    "bake_masks",
+    "drop_fraction_at",
+    "get_mask",
+    "real_density",
+]
