@@ -62,6 +62,15 @@ def test_fit_json_reports_every_field_and_saves_a_loadable_model(toy_root, tmp_p
     assert evaluated["params"] == result["params"]
 
 
+def test_fit_dsn_from_the_command_line(toy_root, capsys):
+    status = main(["fit", "--model", "dsn", "--dataset", "Toy", "--data-root", str(toy_root),
+                   "--epochs", "2", "--json", "--quiet", "--device", "cpu"])
+    result = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert result["model"] == "dsn" and result["params"] == 802_153
+    assert result["macs"] < result["macs_dense"]
+
+
 def test_fit_is_deterministic_for_a_seed(toy_root, capsys):
     args = ["fit", "--model", "fcn", "--dataset", "Toy", "--data-root", str(toy_root),
             "--epochs", "2", "--json", "--quiet", "--device", "cpu"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from aeon.testing.estimator_checking import parametrize_with_checks as aeon_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks as sklearn_checks
 
-from sparsetsc import FCNClassifier
+from sparsetsc import DSNClassifier, FCNClassifier
 
 
-@aeon_checks([FCNClassifier])
+@aeon_checks([FCNClassifier, DSNClassifier])
 def test_aeon_estimator_checks(check):
     check()
 
