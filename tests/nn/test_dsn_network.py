@@ -6,7 +6,7 @@ from torch.nn import functional as F
 
 from sparsetsc.cost import model_cost
 from sparsetsc.nn import DSN, DSNConfig
-from sparsetsc.nn.layers import RegionConv1d, full_kernels, kernel_group_regions
+from sparsetsc.nn.layers import RegionConv1d, full_kernels, kernel_group_regions, tap_bands
 
 
 def test_regions_match_the_official_code():
@@ -45,11 +45,24 @@ def test_dense_macs_count_whole_kernels_and_sparse_macs_the_regions():
     assert cost.macs_per_layer["blocks.1.conv"] == 150 * 47 * 47 * (13 + 26 + 39)
 
 
+def test_tap_bands_split_nested_regions_into_short_kernels():
+    assert tap_bands(kernel_group_regions(141, 39, 3), 39) == [
+        (0, 13, 0), (13, 26, 47), (26, 39, 94)
+    ]
+    assert tap_bands(kernel_group_regions(141, 39, 3, "center"), 39) == [
+        (13, 26, 0), (6, 13, 47), (26, 32, 47), (0, 6, 94), (32, 39, 94)
+    ]
+    assert tap_bands([(0, 2, 0, 5), (2, 4, 3, 9)], 9) is None  # not nested: per-group path
+
+
+NOT_NESTED = [(0, 4, 0, 5), (4, 8, 3, 9), (8, 12, 2, 7)]
+
+
 @pytest.mark.parametrize("padding", ["zeros", "replicate"])
-@pytest.mark.parametrize("anchor", ["left", "center"])
+@pytest.mark.parametrize("anchor", ["left", "center", "not nested"])
 def test_region_path_equals_the_masked_dense_convolution(padding, anchor):
     torch.manual_seed(0)
-    regions = kernel_group_regions(12, 9, 3, anchor)
+    regions = NOT_NESTED if anchor == "not nested" else kernel_group_regions(12, 9, 3, anchor)
     conv = RegionConv1d(5, 12, 9, padding, regions)
     with torch.no_grad():  # zero every tap outside the regions: what masks guarantee
         for o0, o1, t0, t1 in regions:
