@@ -103,6 +103,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--all", action="store_true", help="list every dataset the archive download knows"
     )
     datasets.add_argument("--json", action="store_true", help="print a JSON list on stdout")
+
+    analyze = commands.add_parser(
+        "analyze",
+        help="analyse the sparse layers of a saved model (eNRF, tap usage)",
+        description="Effective neighbour receptive fields and tap usage per kernel group of "
+        "a saved sparse model (e.g. DSN).",
+    )
+    analyze.add_argument("model_dir", metavar="MODEL_DIR", help="directory of a saved model")
+    analyze.add_argument(
+        "--out", metavar="DIR", help="also write analysis.json and PNG figures to this directory"
+    )
+    analyze.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return parser
 
 
@@ -197,6 +209,48 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _analyze(args: argparse.Namespace) -> None:
+    from .sparse.analysis import analyze, save_figures, sparse_layers
+
+    estimator = load(args.model_dir)
+    network = getattr(estimator, "network_", None)
+    if network is None or not sparse_layers(network):
+        raise ValueError(
+            f"{args.model_dir}: {type(estimator).__name__} has no sparse layers to analyse"
+        )
+    result = analyze(estimator)
+    if args.out:
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out {args.out} exists and is not a directory")
+        save_figures(estimator, out)
+        (out / "analysis.json").write_text(json.dumps(result, indent=2))
+    if args.json:
+        print(json.dumps(result))
+        return
+    ever = result["ever_active_fraction"]
+    header = (
+        f"{'layer':<16} {'group':>5} {'region (out; taps)':<22} {'nonzero':>8} "
+        f"{'eNRF mean':>9} {'median':>6} {'max':>4} {'ever active':>11}"
+    )
+    print(header)
+    for row in result["layers"]:
+        fractions = ever.get(row["layer"], [])
+        shown = f"{fractions[row['group']]:.3f}" if row["group"] < len(fractions) else "-"
+        region = (
+            f"{row['out_start']}-{row['out_stop']}; {row['tap_start']}-{row['tap_stop']}"
+        )
+        print(
+            f"{row['layer']:<16} {row['group']:>5} {region:<22} {row['nonzero']:>8,} "
+            f"{row['enrf_mean']:>9.2f} {row['enrf_median']:>6.1f} {row['enrf_max']:>4} "
+            f"{shown:>11}"
+        )
+    if result["real_density"] is not None:
+        print(f"real density: {result['real_density']:.4f}")
+    if args.out:
+        print(f"figures and analysis.json written to {args.out}", file=sys.stderr)
+
+
 def _print_result(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(result))
@@ -218,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "datasets":
             names = archive_datasets() if args.all else list_datasets(args.data_root)
             print(json.dumps(names) if args.json else "\n".join(names))
+        elif args.command == "analyze":
+            _analyze(args)
     except (ValueError, FileNotFoundError, FileExistsError) as err:
         print(f"sparsetsc {args.command}: error: {err}", file=sys.stderr)
         return 2

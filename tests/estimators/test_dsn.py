@@ -25,7 +25,7 @@ def test_dsn_learns_gunpoint_with_the_faithful_architecture(gunpoint):
     assert clf.batch_size_ == 5
     assert sum("dst_swapped" in r for r in clf.history_) == 7  # epochs 5, 10, ..., 35
     assert all(get_mask(m) is None for m in clf.network_.modules())  # masks baked into zeros
-    for layer, fractions in clf.ever_active_fraction_.items():
+    for fractions in clf.ever_active_fraction_.values():
         assert all(0.0 < f <= 1.0 for f in fractions)
 
 

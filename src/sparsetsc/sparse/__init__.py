@@ -10,6 +10,17 @@ from .dst import (
     real_density,
 )
 from .masks import KernelMask, attach_mask, bake_masks, get_mask
+from .analysis import (
+    active_taps,
+    analyze,
+    enrf,
+    enrf_table,
+    plot_enrf_histograms,
+    plot_tap_heatmaps,
+    save_figures,
+    sparse_layers,
+    tap_usage,
+)
 
 __all__ = [
     "DSTConfig",
@@ -22,4 +33,13 @@ __all__ = [
     "drop_fraction_at",
     "get_mask",
     "real_density",
+    "active_taps",
+    "analyze",
+    "enrf",
+    "enrf_table",
+    "plot_enrf_histograms",
+    "plot_tap_heatmaps",
+    "save_figures",
+    "sparse_layers",
+    "tap_usage",
 ]

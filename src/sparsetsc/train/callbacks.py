@@ -54,7 +54,11 @@ class Callback:
         """After ``optimizer.step()`` (e.g. re-apply a sparsity mask)."""
 
     def on_epoch_end(self, state: TrainState, record: dict[str, Any]) -> None:
-        """After each epoch; ``record`` is the epoch's history entry and may be extended."""
+        """After each epoch and after checkpoint selection; ``record`` may be extended.
+
+        Changes made here to the network (e.g. a prune/regrow update) take effect from the
+        next epoch on; the checkpoint of this epoch was taken before them.
+        """
 
     def on_train_end(self, state: TrainState) -> None:
         """After the last epoch, before the selected checkpoint is restored."""

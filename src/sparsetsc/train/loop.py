@@ -283,11 +283,8 @@ def fit_network(
             scheduler.step(record["loss"])
         elif scheduler is not None:
             scheduler.step()
-        for callback in callbacks:
-            callback.on_epoch_end(state, record)
-        record["seconds"] = time.perf_counter() - started
-        state.history.append(record)
-
+        # Select before the epoch-end callbacks: they may change the network (a DST update
+        # regrows weights at zero), and the checkpoint must be the weights the loss measured.
         if config.selection == "last":
             best_epoch = epoch + 1  # the network's final weights are kept; nothing to copy
         else:
@@ -299,6 +296,10 @@ def fit_network(
             if score < best_score:  # ties keep the earlier epoch
                 best_score, best_epoch = score, epoch + 1
                 best_state = copy.deepcopy(network.state_dict())
+        for callback in callbacks:
+            callback.on_epoch_end(state, record)
+        record["seconds"] = time.perf_counter() - started
+        state.history.append(record)
         progress.set_postfix(
             {k: f"{v:.4g}" for k, v in record.items() if k in ("loss", "val_accuracy", "lr")},
             refresh=False,
