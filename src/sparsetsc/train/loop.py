@@ -161,6 +161,18 @@ def _split_validation(
     return np.sort(train_idx), np.sort(val_idx)
 
 
+def _adam(network: nn.Module, config: TrainConfig) -> torch.optim.Adam:
+    # The fused kernel (CPU since torch 2.4, and CUDA) is several times faster than the
+    # per-tensor loop on CPU; older torch builds fall back to the default implementation.
+    parameters = [p for p in network.parameters() if p.requires_grad]
+    try:
+        return torch.optim.Adam(
+            parameters, lr=config.lr, weight_decay=config.weight_decay, fused=True
+        )
+    except (RuntimeError, ValueError, TypeError):
+        return torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
+
+
 def _build_scheduler(
     optimizer: torch.optim.Optimizer, config: TrainConfig
 ) -> torch.optim.lr_scheduler.LRScheduler | torch.optim.lr_scheduler.ReduceLROnPlateau | None:
@@ -218,9 +230,7 @@ def fit_network(
     steps_per_epoch = math.ceil(n_train / batch_size)
 
     network.to(device).train()
-    optimizer = torch.optim.Adam(
-        network.parameters(), lr=config.lr, weight_decay=config.weight_decay
-    )
+    optimizer = _adam(network, config)
     scheduler = _build_scheduler(optimizer, config)
     shuffler = torch.Generator().manual_seed(config.seed)
     state = TrainState(
