@@ -108,15 +108,24 @@ def main() -> None:
     results = pd.read_csv(out)
     results = results[results.epochs == args.epochs]
     table = results.pivot_table(index="dataset", columns="variant", values="accuracy")
+    main_table = table.loc[datasets, ["dsn"]]
     if args.published:
         published = pd.read_csv(args.published).set_index("dataset")
         for column in ("Inception", "InceptionTime", "ROCKET"):
-            table[f"{column} (published)"] = published[column].reindex(table.index)
-    table.loc["mean"] = table.mean()
-    print(f"\nmean test accuracy, {args.epochs} epochs, seeds 0..{args.seeds - 1}\n")
-    print(markdown(table))
-    costs = results.groupby("variant")[["params_nonzero", "macs", "macs_dense", "fit_seconds"]]
-    print("\n" + markdown(costs.mean()))
+            main_table[f"{column} (published)"] = published[column].reindex(main_table.index)
+    main_table.loc["mean"] = main_table.mean()
+    print(f"\nDSN, mean test accuracy over seeds 0..{args.seeds - 1}, {args.epochs} epochs\n")
+    print(markdown(main_table))
+    ablation_datasets = [d for d in args.ablation_datasets.split(",") if d]
+    if ablation_datasets and ablations:
+        ablation_table = table.loc[ablation_datasets, ["dsn", *ablations]]
+        ablation_table.loc["mean"] = ablation_table.mean()
+        print("\nAblations (same datasets, seeds and epochs)\n")
+        print(markdown(ablation_table))
+    costs = results.groupby(["dataset", "variant"])[
+        ["params_nonzero", "macs", "macs_dense", "fit_seconds"]
+    ].mean()
+    print("\n" + markdown(costs.loc[ablation_datasets or datasets[:1]]))
 
 
 if __name__ == "__main__":
