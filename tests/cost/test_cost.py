@@ -25,6 +25,9 @@ def test_fcn_params_and_macs_match_hand_counts():
 def test_zeroed_weights_are_not_counted_but_dense_cost_is_unchanged():
     network = FCN(FCNConfig(n_channels=1, n_classes=2))
     with torch.no_grad():
+        for module in network.modules():  # no accidental exact zeros from random init
+            if isinstance(module, (nn.Conv1d, nn.Linear)):
+                module.weight.fill_(0.5)
         network.blocks[1][0].weight[:, :, :2] = 0.0  # 2 of 5 taps of layer 2
     cost = model_cost(network, 1, 150)
     removed = 256 * 128 * 2
