@@ -223,7 +223,12 @@ def _analyze(args: argparse.Namespace) -> None:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
             raise UsageError(f"--out {args.out} exists and is not a directory")
-        save_figures(estimator, out)
+        try:
+            save_figures(estimator, out)
+        except ImportError as err:
+            raise UsageError(
+                f"--out needs matplotlib for the figures: pip install 'sparsetsc[viz]' ({err})"
+            ) from None
         (out / "analysis.json").write_text(json.dumps(result, indent=2))
     if args.json:
         print(json.dumps(result))

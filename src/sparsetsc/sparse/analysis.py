@@ -352,13 +352,15 @@ def save_figures(estimator: Any, folder: str | Path) -> list[Path]:
         The written files.
     """
     network = _network(estimator)
+    # Draw first: without matplotlib this fails before anything is written.
+    figures = (
+        ("enrf_histograms.png", plot_enrf_histograms(network)),
+        ("tap_heatmaps.png", plot_tap_heatmaps(network)),
+    )
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for filename, fig in (
-        ("enrf_histograms.png", plot_enrf_histograms(network)),
-        ("tap_heatmaps.png", plot_tap_heatmaps(network)),
-    ):
+    for filename, fig in figures:
         path = folder / filename
         fig.savefig(path, dpi=100)
         written.append(path)
