@@ -296,6 +296,18 @@ def test_zip_crc_is_checked(server: Archive, tmp_path: Path) -> None:
     assert_nothing_left(tmp_path)
 
 
+def test_zip_unpacking_beyond_the_size_limit_is_refused(
+    server: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sparsetsc.data import download
+
+    monkeypatch.setattr(download, "MAX_EXTRACTED_BYTES", len(TRAIN_TSV))  # below both files
+    server.publish({f"{NAME}.zip": dataset_zip()})
+    with pytest.raises(DownloadError, match="would unpack to"):
+        download_dataset(NAME, tmp_path, api_url=server.api_url, record_id=RECORD_ID)
+    assert_nothing_left(tmp_path)
+
+
 def test_not_a_zip(server: Archive, tmp_path: Path) -> None:
     server.publish({f"{NAME}.zip": b"this is not a zip file"})
     with pytest.raises(DownloadError, match="damaged"):

@@ -55,6 +55,8 @@ ARCHIVE_URL_ENV = "SPARSETSC_ARCHIVE_URL"
 #: Environment variable overriding the cache folder.
 CACHE_ENV = "SPARSETSC_CACHE"
 
+#: Largest total size a downloaded zip may unpack to (the biggest tsml archives are a few GB).
+MAX_EXTRACTED_BYTES = 16 * 2**30
 _USER_AGENT = "sparsetsc (dataset download)"
 _CHUNK_SIZE = 1 << 20
 _CHECKSUM_ALGORITHMS = ("md5", "sha256")
@@ -227,6 +229,15 @@ def _extract_zip(archive: Path, dest: Path, url: str) -> None:
             members = zipped.infolist()
             # Check every member before writing any, so a bad zip writes nothing.
             checked = [(info, _member_parts(info, url)) for info in members]
+            # A zip bomb is refused from its declared sizes; zipfile stops reading a member
+            # at its declared size and then checks its CRC, so the sizes cannot lie.
+            unpacked = sum(info.file_size for info in members)
+            if unpacked > MAX_EXTRACTED_BYTES:
+                raise DownloadError(
+                    f"the zip file from {url} would unpack to {unpacked:,} bytes, more than "
+                    f"the limit of {MAX_EXTRACTED_BYTES:,} (sparsetsc.data.download."
+                    "MAX_EXTRACTED_BYTES)"
+                )
             for info, parts in checked:
                 target = dest.joinpath(*parts)
                 if info.is_dir():
