@@ -37,7 +37,7 @@ class BaseDeepClassifier(BaseClassifier):
 
     Subclasses define ``__init__`` (listing every hyper-parameter explicitly, as scikit-learn
     requires), :meth:`_build_network` and :meth:`_min_timepoints`; they may override
-    :meth:`_train_config` and :meth:`_callbacks`.
+    :meth:`_train_config`, :meth:`_callbacks` and :meth:`_after_training`.
 
     Fitted attributes
     -----------------

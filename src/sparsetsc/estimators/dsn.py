@@ -68,6 +68,12 @@ class DSNClassifier(BaseDeepClassifier):
         Per layer and group, the fraction of region positions active at some point of training.
     """
 
+    _fitted_json_attributes = BaseDeepClassifier._fitted_json_attributes + (
+        "real_density_",
+        "nonzero_per_group_",
+        "ever_active_fraction_",
+    )
+
     def __init__(
         self,
         n_filters: int = 47,
@@ -124,12 +130,6 @@ class DSNClassifier(BaseDeepClassifier):
         self.verbose = verbose
         self.random_state = random_state
         super().__init__()
-
-    _fitted_json_attributes = BaseDeepClassifier._fitted_json_attributes + (
-        "real_density_",
-        "nonzero_per_group_",
-        "ever_active_fraction_",
-    )
 
     def _network_config(self, n_channels: int, n_classes: int) -> DSNConfig:
         return DSNConfig(
