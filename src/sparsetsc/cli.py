@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from .cost import estimator_cost
 from .data import (
     archive_datasets,
     check_labels_seen,
@@ -24,7 +25,6 @@ from .data import (
     load_dataset,
     load_train_test,
 )
-from .cost import estimator_cost
 from .estimators import MODELS, load
 
 __all__ = ["main", "build_parser"]

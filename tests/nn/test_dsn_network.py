@@ -39,7 +39,11 @@ def test_faithful_dsn_parameter_count_and_shapes():
 
 
 def test_dense_macs_count_whole_kernels_and_sparse_macs_the_regions():
-    cost = model_cost(DSN(DSNConfig(n_channels=1, n_classes=2)), 1, 150)
+    network = DSN(DSNConfig(n_channels=1, n_classes=2))
+    with torch.no_grad():  # a random init can hold an exact zero, which would not be counted
+        for parameter in network.parameters():
+            parameter.fill_(0.5)
+    cost = model_cost(network, 1, 150)
     assert cost.macs_dense == 120_124_950  # about 120.1 M, the reference value
     # without masks the network already skips taps outside each group's region (2/3 of k)
     assert cost.macs_per_layer["blocks.1.conv"] == 150 * 47 * 47 * (13 + 26 + 39)
@@ -58,24 +62,44 @@ def test_tap_bands_split_nested_regions_into_short_kernels():
 NOT_NESTED = [(0, 4, 0, 5), (4, 8, 3, 9), (8, 12, 2, 7)]
 
 
+def _region_mask(regions, shape):
+    mask = torch.zeros(shape)
+    for o0, o1, t0, t1 in regions:
+        mask[o0:o1, :, t0:t1] = 1
+    return mask
+
+
 @pytest.mark.parametrize("padding", ["zeros", "replicate"])
 @pytest.mark.parametrize("anchor", ["left", "center", "not nested"])
-def test_region_path_equals_the_masked_dense_convolution(padding, anchor):
+@pytest.mark.parametrize("in_channels", [3, 20])  # below / above BAND_MIN_IN_CHANNELS
+def test_region_path_equals_the_masked_dense_convolution(padding, anchor, in_channels):
     torch.manual_seed(0)
     regions = NOT_NESTED if anchor == "not nested" else kernel_group_regions(12, 9, 3, anchor)
-    conv = RegionConv1d(5, 12, 9, padding, regions)
-    with torch.no_grad():  # zero every tap outside the regions: what masks guarantee
-        for o0, o1, t0, t1 in regions:
-            conv.weight[o0:o1, :, :t0] = 0
-            conv.weight[o0:o1, :, t1:] = 0
-    x = torch.randn(4, 5, 30)
+    conv = RegionConv1d(in_channels, 12, 9, padding, regions)
+    uses_bands = in_channels >= RegionConv1d.BAND_MIN_IN_CHANNELS
+    assert uses_bands == (in_channels == 20)
+    inside = _region_mask(regions, conv.weight.shape)
     mode = "replicate" if padding == "replicate" else "constant"
-    dense = F.conv1d(F.pad(x, conv.same_padding, mode=mode), conv.weight)
+    x = torch.randn(4, in_channels, 30, requires_grad=True)
+    # reference: a dense convolution with every tap outside the regions zeroed (what masks
+    # guarantee); the region path must give the same output and the same gradients
+    dense = F.conv1d(F.pad(x, conv.same_padding, mode=mode), conv.weight * inside)
+    grad_output = torch.randn_like(dense)
+    dense_grads = torch.autograd.grad(dense, (x, conv.weight), grad_output)
+    # the weight outside the regions is deliberately non-zero: the region path never reads it
     grouped = conv(x)
     assert grouped.shape == (4, 12, 30)
-    torch.testing.assert_close(grouped, dense, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(grouped, dense, rtol=1e-5, atol=1e-5)
+    grads = torch.autograd.grad(grouped, (x, conv.weight), grad_output)
+    torch.testing.assert_close(grads[0], dense_grads[0], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(grads[1], dense_grads[1], rtol=1e-5, atol=1e-5)
+    assert grads[1][inside == 0].abs().max() == 0
+    with torch.no_grad():  # the inference path (plain operations, no custom backward)
+        torch.testing.assert_close(conv(x), dense, rtol=1e-5, atol=1e-5)
+    with torch.no_grad():
+        conv.weight.mul_(inside)
     with full_kernels(conv):
-        torch.testing.assert_close(conv(x), dense, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(conv(x), dense, rtol=1e-5, atol=1e-5)
     assert conv.regions == regions
 
 

@@ -6,9 +6,8 @@ files behind. Messages name the problem and, where there is one, the fix.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse

@@ -115,6 +115,50 @@ def tap_bands(
     return bands if bands and bands[0][2] == 0 else None
 
 
+class _BandConvolution(torch.autograd.Function):
+    """Sum of short-kernel convolutions over :func:`tap_bands`, with a hand-written backward.
+
+    Autograd through slices would allocate a zero tensor the size of the whole input and of
+    the whole weight for every band and copy into it; here each band's gradient is added
+    straight into one input gradient and written into one weight gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, padded, weight, bands, length):  # type: ignore[override]
+        output = None
+        for tap_start, tap_stop, out_start in bands:
+            # the taps [tap_start, tap_stop) of output t read padded[t + tap_start + j]
+            part = F.conv1d(padded[..., tap_start : tap_stop + length - 1],
+                            weight[out_start:, :, tap_start:tap_stop])
+            if output is None:
+                output = part
+            else:
+                output[:, out_start:] += part
+        ctx.save_for_backward(padded, weight)
+        ctx.bands, ctx.length = bands, length
+        return output
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_output):  # type: ignore[override]
+        padded, weight = ctx.saved_tensors
+        need_input, need_weight = ctx.needs_input_grad[:2]
+        grad_padded = torch.zeros_like(padded) if need_input else None
+        grad_weight = torch.zeros_like(weight) if need_weight else None
+        for tap_start, tap_stop, out_start in ctx.bands:
+            window = (..., slice(tap_start, tap_stop + ctx.length - 1))
+            grad_window, grad_band, _ = torch.ops.aten.convolution_backward(
+                grad_output[:, out_start:], padded[window],
+                weight[out_start:, :, tap_start:tap_stop], None,
+                [1], [0], [1], False, [0], 1, [need_input, need_weight, False],
+            )  # fmt: skip
+            if need_input:
+                grad_padded[window] += grad_window
+            if need_weight:
+                grad_weight[out_start:, :, tap_start:tap_stop] = grad_band
+        return grad_padded, grad_weight, None, None
+
+
 class RegionConv1d(nn.Conv1d):
     """Length-preserving ``Conv1d`` whose output-channel groups use only their tap regions.
 
@@ -125,8 +169,14 @@ class RegionConv1d(nn.Conv1d):
     a group's region are never used, which is part of the architecture: the convolution runs
     as a few short-kernel convolutions over :func:`tap_bands` (about 2/3 of the dense work at
     3 groups, and faster than one convolution per group on CPU, whose backward pass scales
-    badly for narrow outputs). With ``regions=None`` it is a dense convolution.
+    badly for narrow outputs). With fewer than ``BAND_MIN_IN_CHANNELS`` input channels the
+    work is too small for that to pay off, so the whole kernel runs with the taps outside
+    the regions zeroed. With ``regions=None`` it is a dense convolution.
     """
+
+    #: Below this many input channels one dense convolution beats the bands (measured on CPU:
+    #: 0.7 vs 1.7 ms forward+backward for 1 input channel, 2.6 vs 2.8 ms for 16, batch 5).
+    BAND_MIN_IN_CHANNELS = 16
 
     def __init__(
         self,
@@ -156,6 +206,12 @@ class RegionConv1d(nn.Conv1d):
     def regions(self, regions: list[tuple[int, int, int, int]] | None) -> None:
         self._regions = regions
         self._bands = None if regions is None else tap_bands(regions, self.kernel_size[0])
+        self._region_mask: torch.Tensor | None = None
+        if regions is not None:
+            mask = torch.zeros(self.out_channels, 1, self.kernel_size[0])
+            for out_start, out_stop, tap_start, tap_stop in regions:
+                mask[out_start:out_stop, :, tap_start:tap_stop] = 1.0
+            self._region_mask = mask
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         mode = "replicate" if self.padding_mode == "replicate" else "constant"
@@ -163,15 +219,19 @@ class RegionConv1d(nn.Conv1d):
         weight = self.weight  # one evaluation: applies a mask parametrization if present
         if self.regions is None:
             return F.conv1d(padded, weight, self.bias)
+        if self.in_channels < self.BAND_MIN_IN_CHANNELS:
+            region_mask = self._region_mask.to(device=weight.device, dtype=weight.dtype)
+            return F.conv1d(padded, weight * region_mask, self.bias)
         length = x.shape[-1]
         if self._bands is None:  # regions without the nested structure: one conv per group
             outputs = []
             for out_start, out_stop, tap_start, tap_stop in self.regions:
-                # the taps [tap_start, tap_stop) of output t read padded[t + tap_start + j]
                 window = padded[..., tap_start : tap_stop + length - 1]
                 outputs.append(F.conv1d(window, weight[out_start:out_stop, :, tap_start:tap_stop]))
             output = torch.cat(outputs, dim=1)
-        else:
+        elif torch.is_grad_enabled() and (padded.requires_grad or weight.requires_grad):
+            output = _BandConvolution.apply(padded, weight, self._bands, length)
+        else:  # inference: plain operations, so tracing and export see ordinary convolutions
             output = None
             for tap_start, tap_stop, out_start in self._bands:
                 window = padded[..., tap_start : tap_stop + length - 1]

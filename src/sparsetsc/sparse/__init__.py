@@ -1,15 +1,6 @@
 """Dynamic sparse training for any ``nn.Conv1d``: masks, kernel groups and search regions,
 prune / regrow rules and their schedule (DSN's training rule, model-agnostic)."""
 
-from .dst import (
-    DSTConfig,
-    DynamicSparseTraining,
-    KernelGroup,
-    SparseLayer,
-    drop_fraction_at,
-    real_density,
-)
-from .masks import KernelMask, attach_mask, bake_masks, get_mask
 from .analysis import (
     active_taps,
     analyze,
@@ -21,6 +12,15 @@ from .analysis import (
     sparse_layers,
     tap_usage,
 )
+from .dst import (
+    DSTConfig,
+    DynamicSparseTraining,
+    KernelGroup,
+    SparseLayer,
+    drop_fraction_at,
+    real_density,
+)
+from .masks import KernelMask, attach_mask, bake_masks, get_mask
 
 __all__ = [
     "DSTConfig",
