@@ -71,6 +71,40 @@ def test_fit_dsn_from_the_command_line(toy_root, capsys):
     assert result["macs"] < result["macs_dense"]
 
 
+@pytest.mark.parametrize(
+    ("model", "params_trainable"),
+    [
+        ("lite", 9_814 + 66),
+        ("litetime", 2 * (9_814 + 66)),
+        ("inception", 420_192 + 258),
+        ("inceptiontime", 2 * (420_192 + 258)),
+        ("hinceptiontime", 2 * (420_192 + 258 + 17 * 2 + 17 * 64)),
+    ],
+)
+def test_fit_backbones_from_the_command_line(model, params_trainable, toy_root, tmp_path, capsys):
+    members = [] if model in ("lite", "inception") else ["--members", "2"]
+    out = tmp_path / model
+    status = main(["fit", "--model", model, "--dataset", "Toy", "--data-root", str(toy_root),
+                   "--epochs", "1", "--json", "--quiet", "--device", "cpu", "--out", str(out),
+                   *members])  # fmt: skip
+    result = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert result["params_trainable"] == params_trainable
+    if members:
+        assert result["n_members"] == 2 and len(result["selected_epoch"]) == 2
+    assert main(["evaluate", str(out), "--dataset", "Toy", "--data-root", str(toy_root),
+                 "--json"]) == 0  # fmt: skip
+    assert json.loads(capsys.readouterr().out)["accuracy"] == result["accuracy"]
+
+
+def test_members_on_a_single_model_is_a_usage_error(toy_root, tmp_path, capsys):
+    status = main(["fit", "--model", "lite", "--dataset", "Toy", "--data-root", str(toy_root),
+                   "--members", "3", "--out", str(tmp_path / "m")])  # fmt: skip
+    assert status == 2
+    assert "--members applies to ensembles" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
 def test_fit_is_deterministic_for_a_seed(toy_root, capsys):
     args = ["fit", "--model", "fcn", "--dataset", "Toy", "--data-root", str(toy_root),
             "--epochs", "2", "--json", "--quiet", "--device", "cpu"]

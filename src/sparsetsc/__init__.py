@@ -9,12 +9,28 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .data import list_datasets, load_dataset, load_train_test
-from .estimators import DSNClassifier, FCNClassifier, load
+from .estimators import (
+    DSNClassifier,
+    EnsembleClassifier,
+    FCNClassifier,
+    HInceptionTimeClassifier,
+    InceptionClassifier,
+    InceptionTimeClassifier,
+    LITEClassifier,
+    LITETimeClassifier,
+    load,
+)
 
 __all__ = [
-    "__version__",
     "DSNClassifier",
+    "EnsembleClassifier",
     "FCNClassifier",
+    "HInceptionTimeClassifier",
+    "InceptionClassifier",
+    "InceptionTimeClassifier",
+    "LITEClassifier",
+    "LITETimeClassifier",
+    "__version__",
     "list_datasets",
     "load",
     "load_dataset",

@@ -76,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     fit.add_argument(
+        "--members",
+        type=int,
+        metavar="M",
+        help="ensemble size of litetime / inceptiontime / hinceptiontime (default 5)",
+    )
+    fit.add_argument(
         "--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:N"
     )
     fit.add_argument("--out", metavar="DIR", help="save the fitted model to this directory")
@@ -141,6 +147,12 @@ def _fit(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.epochs is not None:
         params["n_epochs"] = args.epochs
+    if args.members is not None:
+        if "n_members" not in estimator_class().get_params():
+            raise UsageError(f"--members applies to ensembles; {args.model} is a single model")
+        if args.members < 1:
+            raise UsageError(f"--members must be >= 1; got {args.members}")
+        params["n_members"] = args.members
     estimator = estimator_class(**params)
     X_train, y_train, X_test, y_test = load_train_test(
         args.dataset, root=args.data_root, download=not args.no_download
@@ -168,11 +180,8 @@ def _fit(args: argparse.Namespace) -> dict[str, Any]:
         "macs_dense": cost.macs_dense,
         "fit_seconds": round(fit_seconds, 3),
         "predict_seconds": round(predict_seconds, 4),
-        "epochs": len(estimator.history_),
-        "selected_epoch": estimator.selected_epoch_,
+        **_training_summary(estimator),
         "seed": args.seed,
-        "batch_size": estimator.batch_size_,
-        "device": estimator.device_,
         "n_train": int(X_train.shape[0]),
         "n_test": int(X_test.shape[0]),
         "n_channels": int(X_train.shape[1]),
@@ -183,6 +192,25 @@ def _fit(args: argparse.Namespace) -> dict[str, Any]:
         estimator.save(args.out)
         result["out"] = str(Path(args.out))
     return result
+
+
+def _training_summary(estimator: Any) -> dict[str, Any]:
+    members = getattr(estimator, "estimators_", None)
+    if members is None:
+        return {
+            "epochs": len(estimator.history_),
+            "selected_epoch": estimator.selected_epoch_,
+            "batch_size": estimator.batch_size_,
+            "device": estimator.device_,
+        }
+    return {
+        "epochs": len(members[0].history_),
+        "selected_epoch": [member.selected_epoch_ for member in members],
+        "batch_size": members[0].batch_size_,
+        "device": members[0].device_,
+        "n_members": len(members),
+        "batched": estimator.batched_,
+    }
 
 
 def _evaluate(args: argparse.Namespace) -> dict[str, Any]:

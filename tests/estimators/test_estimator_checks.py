@@ -5,10 +5,28 @@ from __future__ import annotations
 from aeon.testing.estimator_checking import parametrize_with_checks as aeon_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks as sklearn_checks
 
-from sparsetsc import DSNClassifier, FCNClassifier
+from sparsetsc import (
+    DSNClassifier,
+    EnsembleClassifier,
+    FCNClassifier,
+    InceptionClassifier,
+    InceptionTimeClassifier,
+    LITEClassifier,
+    LITETimeClassifier,
+)
 
 
-@aeon_checks([FCNClassifier, DSNClassifier])
+@aeon_checks(
+    [
+        FCNClassifier,
+        DSNClassifier,
+        LITEClassifier,
+        InceptionClassifier,
+        LITETimeClassifier,
+        InceptionTimeClassifier,
+        EnsembleClassifier,
+    ]
+)
 def test_aeon_estimator_checks(check):
     check()
 

@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.utils.flop_counter import FlopCounterMode
 
+from ..nn.handcrafted import HandCraftedFilters
 from ..nn.layers import full_kernels
 
 __all__ = [
@@ -28,6 +29,9 @@ __all__ = [
 ]
 
 _aten = torch.ops.aten
+# Modules whose MACs are listed per layer: the weighted layers, and the frozen hand-crafted
+# filter bank (its convolutions are functional calls inside one module).
+_LEAF_LAYERS = (nn.Conv1d, nn.Linear, nn.Conv2d, HandCraftedFilters)
 
 
 def _effective_tensors(model: nn.Module, trainable_only: bool) -> list[torch.Tensor]:
@@ -128,7 +132,7 @@ def _count(model: nn.Module, example: torch.Tensor, nonzero: bool) -> tuple[int,
             continue
         name = module_name.removeprefix(root + ".")
         # Keep leaf modules only, so that the per-layer table sums to the total.
-        if isinstance(model.get_submodule(name), (nn.Conv1d, nn.Linear, nn.Conv2d)):
+        if isinstance(model.get_submodule(name), _LEAF_LAYERS):
             per_layer[name] = sum(ops.values()) // 2
     return counter.get_total_flops() // 2, per_layer
 
@@ -174,9 +178,36 @@ def model_cost(model: nn.Module, n_channels: int, n_timepoints: int) -> ModelCos
     )
 
 
+def _ensemble_cost(costs: list[ModelCost]) -> ModelCost:
+    # Members run one after the other on the same series: their costs add up.
+    def merged(attribute: str) -> dict[str, int]:
+        return {
+            f"members.{m}.{layer}": value
+            for m, cost in enumerate(costs)
+            for layer, value in getattr(cost, attribute).items()
+        }
+
+    return ModelCost(
+        params=sum(c.params for c in costs),
+        params_nonzero=sum(c.params_nonzero for c in costs),
+        params_trainable=sum(c.params_trainable for c in costs),
+        macs=sum(c.macs for c in costs),
+        macs_dense=sum(c.macs_dense for c in costs),
+        macs_per_layer=merged("macs_per_layer"),
+        macs_dense_per_layer=merged("macs_dense_per_layer"),
+    )
+
+
 def estimator_cost(estimator) -> ModelCost:
-    """:func:`model_cost` of a fitted sparsetsc estimator, for the series length it was fit on."""
+    """:func:`model_cost` of a fitted sparsetsc estimator, for the series length it was fit on.
+
+    For an ensemble (an estimator with ``estimators_``) the members' costs are summed and
+    the per-layer tables are keyed ``members.<m>.<layer>``.
+    """
     estimator._check_is_fitted()
+    members = getattr(estimator, "estimators_", None)
+    if members is not None:
+        return _ensemble_cost([estimator_cost(member) for member in members])
     return model_cost(
         estimator.network_,
         estimator.metadata_["n_channels"],

@@ -4,16 +4,53 @@ from __future__ import annotations
 
 from .base import BaseDeepClassifier
 from .dsn import DSNClassifier
+from .ensemble import (
+    EnsembleClassifier,
+    HInceptionTimeClassifier,
+    InceptionTimeClassifier,
+    LITETimeClassifier,
+)
 from .fcn import FCNClassifier
+from .lite import InceptionClassifier, LITEClassifier
 from .persistence import load
 
-__all__ = ["BaseDeepClassifier", "DSNClassifier", "FCNClassifier", "ESTIMATORS", "MODELS", "load"]
+__all__ = [
+    "ESTIMATORS",
+    "MODELS",
+    "BaseDeepClassifier",
+    "DSNClassifier",
+    "EnsembleClassifier",
+    "FCNClassifier",
+    "HInceptionTimeClassifier",
+    "InceptionClassifier",
+    "InceptionTimeClassifier",
+    "LITEClassifier",
+    "LITETimeClassifier",
+    "load",
+]
 
 #: Estimator classes by class name: what :func:`load` may instantiate.
-ESTIMATORS: dict[str, type[BaseDeepClassifier]] = {
-    "DSNClassifier": DSNClassifier,
-    "FCNClassifier": FCNClassifier,
+ESTIMATORS = {
+    cls.__name__: cls
+    for cls in (
+        DSNClassifier,
+        EnsembleClassifier,
+        FCNClassifier,
+        HInceptionTimeClassifier,
+        InceptionClassifier,
+        InceptionTimeClassifier,
+        LITEClassifier,
+        LITETimeClassifier,
+    )
 }
 
 #: Estimator classes by the short model name used on the command line (``--model fcn``).
-MODELS: dict[str, type[BaseDeepClassifier]] = {"dsn": DSNClassifier, "fcn": FCNClassifier}
+MODELS = {
+    "dsn": DSNClassifier,
+    "fcn": FCNClassifier,
+    "hinceptiontime": HInceptionTimeClassifier,
+    "inception": InceptionClassifier,
+    "inceptiontime": InceptionTimeClassifier,
+    "lite": LITEClassifier,
+    "litetime": LITETimeClassifier,
+}

@@ -10,6 +10,7 @@ network (and, optionally, which callbacks to train with).
 from __future__ import annotations
 
 from abc import abstractmethod
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from ..data.validation import check_labels_seen, check_X, check_y
 from ..train import (
     Callback,
     TrainConfig,
+    TrainResult,
     fit_network,
     predict_proba,
     resolve_device,
@@ -29,10 +31,55 @@ from ..train import (
     seeded,
 )
 
-__all__ = ["BaseDeepClassifier"]
+__all__ = ["BaseDeepClassifier", "FitPlan", "ValidatedClassifier"]
 
 
-class BaseDeepClassifier(BaseClassifier):
+@dataclass
+class FitPlan:
+    """What one fit trains with: settings, device, seed and prepared data."""
+
+    config: TrainConfig
+    device: torch.device
+    seed: int
+    X: np.ndarray  # float32, z-normalised when the estimator normalises
+    targets: np.ndarray  # class indices
+
+
+
+class ValidatedClassifier(BaseClassifier):
+    """aeon ``BaseClassifier`` with sparsetsc's input checks (clear errors, before any work).
+
+    Subclasses say how short a series may be (:meth:`_min_timepoints`).
+    """
+
+    _tags = {
+        "X_inner_type": "numpy3D",
+        "capability:multivariate": True,
+        "algorithm_type": "deeplearning",
+        "python_dependencies": "torch",
+        "non_deterministic": False,
+        "cant_pickle": False,
+    }
+
+    @abstractmethod
+    def _min_timepoints(self) -> int:
+        """Shortest series the configured model can process."""
+
+    def _preprocess_collection(self, X, store_metadata=True):
+        # Our checks first: aeon raises TypeError/IndexError (or nothing, for inf) here.
+        X = check_X(X, min_timepoints=self._min_timepoints(), model_name=type(self).__name__)
+        return super()._preprocess_collection(X, store_metadata=store_metadata)
+
+    def _check_y(self, y, n_cases, update_classes=True, **kwargs):
+        if not update_classes:
+            # score(): one class is fine, but every label must be one the model can predict.
+            labels = check_y(y, n_cases, min_classes=1)
+            check_labels_seen(labels, self.classes_)
+            return labels
+        return super()._check_y(check_y(y, n_cases), n_cases, **kwargs)
+
+
+class BaseDeepClassifier(ValidatedClassifier):
     """Shared ``fit`` / ``predict`` / ``predict_proba`` / ``score`` / ``save`` for deep models.
 
     Subclasses define ``__init__`` (listing every hyper-parameter explicitly, as scikit-learn
@@ -57,15 +104,6 @@ class BaseDeepClassifier(BaseClassifier):
         The device the network lives on.
     """
 
-    _tags = {
-        "X_inner_type": "numpy3D",
-        "capability:multivariate": True,
-        "algorithm_type": "deeplearning",
-        "python_dependencies": "torch",
-        "non_deterministic": False,
-        "cant_pickle": False,
-    }
-
     # Fitted attributes (besides the network and the labels) that save() writes as JSON.
     _fitted_json_attributes = ("history_", "selected_epoch_", "seed_", "batch_size_")
 
@@ -74,9 +112,9 @@ class BaseDeepClassifier(BaseClassifier):
     def _build_network(self, n_channels: int, n_timepoints: int, n_classes: int) -> nn.Module:
         """A freshly initialised network for this input shape (a registered sparsetsc network)."""
 
-    @abstractmethod
-    def _min_timepoints(self) -> int:
-        """Shortest series the configured network can process."""
+    #: Whether members of an ensemble of this estimator may train together as one vectorised
+    #: model (:func:`sparsetsc.train.fit_networks_batched`): no callbacks, plain modules.
+    _batchable = True
 
     def _train_config(self) -> TrainConfig:
         return TrainConfig(
@@ -98,44 +136,40 @@ class BaseDeepClassifier(BaseClassifier):
     def _after_training(self, network: nn.Module, callbacks: list[Callback]) -> None:
         """Finish the trained network (e.g. bake masks) and record fitted attributes."""
 
-    # ------------------------------------------------------------------ aeon hooks
-    def _preprocess_collection(self, X, store_metadata=True):
-        # Our checks first: aeon raises TypeError/IndexError (or nothing, for inf) here.
-        X = check_X(X, min_timepoints=self._min_timepoints(), model_name=type(self).__name__)
-        return super()._preprocess_collection(X, store_metadata=store_metadata)
-
-    def _check_y(self, y, n_cases, update_classes=True, **kwargs):
-        if not update_classes:
-            # score(): one class is fine, but every label must be one the model can predict.
-            labels = check_y(y, n_cases, min_classes=1)
-            check_labels_seen(labels, self.classes_)
-            return labels
-        return super()._check_y(check_y(y, n_cases), n_cases, **kwargs)
-
     # ------------------------------------------------------------------ fit / predict
     def _prepare(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)
         return znormalize(X) if self.normalize else X
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> BaseDeepClassifier:
+        plan = self._plan_fit(X, y)
+        with seeded(plan.seed, plan.device):
+            network = self._build_network(plan.X.shape[1], plan.X.shape[2], self.n_classes_)
+            callbacks = self._callbacks(plan.seed)
+            result = fit_network(network, plan.X, plan.targets, plan.config, plan.device, callbacks)
+        self._finish_fit(plan, network, callbacks, result)
+        return self
+
+    def _plan_fit(self, X: np.ndarray, y: np.ndarray) -> FitPlan:
+        """Validated training settings and prepared data for one fit (no network yet)."""
         config = self._train_config()  # validates the hyper-parameters before any work
         device = resolve_device(self.device)
         seed = resolve_seed(self.random_state)
         config.seed = seed
         targets = np.array([self._class_dictionary[label] for label in y], dtype=np.int64)
-        X = self._prepare(X)
-        with seeded(seed, device):
-            network = self._build_network(X.shape[1], X.shape[2], self.n_classes_)
-            callbacks = self._callbacks(seed)
-            result = fit_network(network, X, targets, config, device, callbacks)
+        return FitPlan(config, device, seed, self._prepare(X), targets)
+
+    def _finish_fit(
+        self, plan: FitPlan, network: nn.Module, callbacks: list[Callback], result: TrainResult
+    ) -> None:
+        """Store the trained network and the fitted attributes."""
         self._after_training(network, callbacks)
         self.network_ = network
         self.history_ = result.history
         self.selected_epoch_ = result.selected_epoch
         self.batch_size_ = result.batch_size
-        self.seed_ = seed
-        self.device_ = str(device)
-        return self
+        self.seed_ = plan.seed
+        self.device_ = str(plan.device)
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:
         return predict_proba(self.network_, self._prepare(X), torch.device(self.device_))

@@ -68,6 +68,7 @@ class DSNClassifier(BaseDeepClassifier):
         Per layer and group, the fraction of region positions active at some point of training.
     """
 
+    _batchable = False  # dynamic sparse training is a callback: ensemble members train in turn
     _fitted_json_attributes = BaseDeepClassifier._fitted_json_attributes + (
         "real_density_",
         "nonzero_per_group_",

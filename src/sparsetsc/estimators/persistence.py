@@ -22,7 +22,7 @@ from .. import __version__
 from ..nn import build_network, network_config
 from ..train import resolve_device
 
-__all__ = ["save_estimator", "load", "FORMAT_VERSION"]
+__all__ = ["FORMAT_VERSION", "load", "save_estimator"]
 
 FORMAT_VERSION = 1
 _WEIGHTS = "model.safetensors"
@@ -63,33 +63,69 @@ def _write_atomically(target: Path, write: Any) -> None:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def save_estimator(estimator: Any, path: str | os.PathLike) -> Path:
-    """Save a fitted sparsetsc estimator to the directory ``path``; return the path."""
-    estimator._check_is_fitted()
-    name, net_config = network_config(estimator.network_)
+def _params_json(estimator: Any) -> dict[str, Any]:
+    params = {}
+    for key, value in estimator.get_params(deep=False).items():
+        if hasattr(value, "get_params"):  # a nested estimator (EnsembleClassifier's member)
+            value = {"estimator": type(value).__name__, "params": _params_json(value)}
+        params[key] = _json_value(value)
+    return params
+
+
+def _common_config(estimator: Any) -> dict[str, Any]:
     classes = estimator.classes_
-    config = {
+    return {
         "format_version": FORMAT_VERSION,
         "sparsetsc_version": __version__,
         "estimator": type(estimator).__name__,
-        "params": {k: _json_value(v) for k, v in estimator.get_params(deep=False).items()},
-        "network": {"name": name, "config": net_config},
+        "params": _params_json(estimator),
         "classes": classes.tolist(),
         "classes_dtype": classes.dtype.str,
         "metadata": {k: _json_value(v) for k, v in estimator.metadata_.items()},
         "fitted": {k: _json_value(v) for k, v in estimator._fitted_state().items()},
     }
+
+
+def _writer(estimator: Any) -> Any:
+    """A function writing the fitted ``estimator`` into an existing empty folder.
+
+    Everything is serialised first, so an unserialisable model fails before anything is
+    written. An ensemble writes one sub-folder ``member_<i>`` per member.
+    """
+    estimator._check_is_fitted()
+    config = _common_config(estimator)
+    members = getattr(estimator, "estimators_", None)
+    if members is not None:
+        member_writers = [_writer(member) for member in members]
+        config["members"] = [f"member_{i}" for i in range(len(members))]
+        json_text = json.dumps(config, indent=2, allow_nan=False)
+
+        def write_ensemble(folder: Path) -> None:
+            for name, write_member in zip(config["members"], member_writers, strict=True):
+                (folder / name).mkdir()
+                write_member(folder / name)
+            (folder / _CONFIG).write_text(json_text, encoding="utf-8")
+
+        return write_ensemble
+
+    name, net_config = network_config(estimator.network_)
+    config["network"] = {"name": name, "config": net_config}
     tensors = {
         k: v.detach().to("cpu").contiguous() for k, v in estimator.network_.state_dict().items()
     }
-    json_text = json.dumps(config, indent=2, allow_nan=False)  # fail before writing anything
+    json_text = json.dumps(config, indent=2, allow_nan=False)
 
     def write(folder: Path) -> None:
         save_file(tensors, str(folder / _WEIGHTS), metadata={"format": "pt"})
         (folder / _CONFIG).write_text(json_text, encoding="utf-8")
 
+    return write
+
+
+def save_estimator(estimator: Any, path: str | os.PathLike) -> Path:
+    """Save a fitted sparsetsc estimator (or ensemble) to the directory ``path``."""
     target = Path(path)
-    _write_atomically(target, write)
+    _write_atomically(target, _writer(estimator))
     return target
 
 
@@ -101,13 +137,31 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Any:
     path : str or Path
         Directory written by ``estimator.save(path)``.
     device : str, default="cpu"
-        Where to put the network (``"auto"`` picks CUDA when available).
+        Where to put the network(s) (``"auto"`` picks CUDA when available).
     """
+    return _load(Path(path), resolve_device(device))
+
+
+def _build_estimator(estimator_name: str, params: dict[str, Any], folder: Path) -> Any:
     from . import ESTIMATORS  # the registry of estimator classes lives in the package
 
-    folder = Path(path)
-    config_file, weights_file = folder / _CONFIG, folder / _WEIGHTS
-    if not config_file.is_file() or not weights_file.is_file():
+    estimator_class = ESTIMATORS.get(estimator_name)
+    if estimator_class is None:
+        raise ValueError(f"{folder}: unknown estimator {estimator_name!r}")
+    defaults = estimator_class().get_params(deep=False)
+    values = {}
+    for key, value in params.items():
+        if isinstance(value, dict) and set(value) == {"estimator", "params"}:
+            value = _build_estimator(value["estimator"], value["params"], folder)
+        elif isinstance(defaults.get(key), tuple) and isinstance(value, list):
+            value = tuple(value)
+        values[key] = value
+    return estimator_class(**values)
+
+
+def _load(folder: Path, target_device: Any) -> Any:
+    config_file = folder / _CONFIG
+    if not config_file.is_file():
         raise FileNotFoundError(
             f"{folder} is not a saved sparsetsc model (expected {_CONFIG} and {_WEIGHTS})"
         )
@@ -117,20 +171,26 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Any:
             f"{folder}: unsupported model format {config.get('format_version')!r} "
             f"(this sparsetsc reads format {FORMAT_VERSION})"
         )
-    estimator_class = ESTIMATORS.get(config["estimator"])
-    if estimator_class is None:
-        raise ValueError(f"{folder}: unknown estimator {config['estimator']!r}")
-
-    defaults = estimator_class().get_params(deep=False)
-    params = {
-        k: tuple(v) if isinstance(defaults.get(k), tuple) and isinstance(v, list) else v
-        for k, v in config["params"].items()
-    }
-    estimator = estimator_class(**params)
-    network = build_network(config["network"]["name"], config["network"]["config"])
-    network.load_state_dict(load_file(str(weights_file), device="cpu"), strict=True)
-    target_device = resolve_device(device)
-    network.to(target_device).eval()
+    estimator = _build_estimator(config["estimator"], config["params"], folder)
+    if "members" in config:
+        members = []
+        for name in config["members"]:
+            member_folder = folder / name
+            if Path(name).name != name or not member_folder.is_dir():
+                raise FileNotFoundError(f"{folder}: missing ensemble member {name!r}")
+            members.append(_load(member_folder, target_device))
+        estimator.estimators_ = members
+    else:
+        weights_file = folder / _WEIGHTS
+        if not weights_file.is_file():
+            raise FileNotFoundError(
+                f"{folder} is not a saved sparsetsc model (expected {_CONFIG} and {_WEIGHTS})"
+            )
+        network = build_network(config["network"]["name"], config["network"]["config"])
+        network.load_state_dict(load_file(str(weights_file), device="cpu"), strict=True)
+        network.to(target_device).eval()
+        estimator.network_ = network
+        estimator.device_ = str(target_device)
 
     classes = np.asarray(config["classes"], dtype=np.dtype(config["classes_dtype"]))
     estimator.classes_ = classes
@@ -139,7 +199,5 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Any:
     estimator.metadata_ = dict(config["metadata"])
     for name, value in config["fitted"].items():
         setattr(estimator, name, value)
-    estimator.network_ = network
-    estimator.device_ = str(target_device)
     estimator.is_fitted = True
     return estimator

@@ -14,11 +14,30 @@ from torch import nn
 
 from .dsn import DSN, DSNConfig
 from .fcn import FCN, FCNConfig
+from .inception import Inception, InceptionConfig
+from .lite import LITE, LITEConfig
 
-__all__ = ["DSN", "DSNConfig", "FCN", "FCNConfig", "NETWORKS", "build_network", "network_config"]
+__all__ = [
+    "DSN",
+    "FCN",
+    "LITE",
+    "NETWORKS",
+    "DSNConfig",
+    "FCNConfig",
+    "Inception",
+    "InceptionConfig",
+    "LITEConfig",
+    "build_network",
+    "network_config",
+]
 
 #: Network classes by name. Each has a ``config_class`` dataclass attribute.
-NETWORKS: dict[str, type[nn.Module]] = {"DSN": DSN, "FCN": FCN}
+NETWORKS: dict[str, type[nn.Module]] = {
+    "DSN": DSN,
+    "FCN": FCN,
+    "Inception": Inception,
+    "LITE": LITE,
+}
 
 
 def network_config(network: nn.Module) -> tuple[str, dict[str, Any]]:

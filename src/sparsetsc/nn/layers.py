@@ -43,7 +43,32 @@ class SameConv1d(nn.Conv1d):
         self.same_padding = (total // 2, total - total // 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._conv_forward(F.pad(x, self.same_padding), self.weight, self.bias)
+        padded = F.pad(x, self.same_padding)
+        dilation = self.dilation[0]
+        if dilation > 1 and self.groups == self.in_channels and torch.is_grad_enabled():
+            return self._polyphase_forward(padded, x.shape[-1])
+        return self._conv_forward(padded, self.weight, self.bias)
+
+    def _polyphase_forward(self, padded: torch.Tensor, length: int) -> torch.Tensor:
+        # A dilation-d convolution reads every d-th sample, so it splits into d undilated
+        # convolutions over the d phases of the input (stacked in the batch). Same sums in the
+        # same order; for depthwise kernels the backward pass is about 2x faster on CPU than
+        # oneDNN's dilated one. Used in training only: inference (and MAC counting) keeps the
+        # plain dilated convolution.
+        d, k = self.dilation[0], self.kernel_size[0]
+        n_batch, n_channels = padded.shape[:2]
+        phase_length = -(-length // d) + k - 1  # enough for ceil(length / d) outputs per phase
+        padded = F.pad(padded, (0, phase_length * d - padded.shape[-1]))
+        phases = padded.view(n_batch, n_channels, phase_length, d).permute(0, 3, 1, 2)
+        out = F.conv1d(
+            phases.reshape(n_batch * d, n_channels, phase_length),
+            self.weight,
+            self.bias,
+            groups=self.groups,
+        )
+        # interleave the phases back: output t = q * d + r comes from phase r, position q
+        out = out.view(n_batch, d, out.shape[1], -1).permute(0, 2, 3, 1)
+        return out.reshape(n_batch, out.shape[1], -1)[..., :length]
 
 
 def kernel_group_regions(

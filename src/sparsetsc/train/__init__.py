@@ -1,5 +1,6 @@
 """One training loop for every model: optimiser, schedules, callbacks, selection, seeding."""
 
+from .batched import BATCHED_SELECTIONS, fit_networks_batched
 from .callbacks import Callback, TrainState
 from .loop import (
     BATCH_SIZE_RULES,
@@ -14,6 +15,7 @@ from .loop import (
 from .seeding import resolve_device, resolve_seed, seeded
 
 __all__ = [
+    "BATCHED_SELECTIONS",
     "BATCH_SIZE_RULES",
     "LR_SCHEDULES",
     "SELECTIONS",
@@ -22,6 +24,7 @@ __all__ = [
     "TrainResult",
     "TrainState",
     "fit_network",
+    "fit_networks_batched",
     "predict_proba",
     "resolve_batch_size",
     "resolve_device",

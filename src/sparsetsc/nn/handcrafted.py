@@ -1,0 +1,105 @@
+"""The 17 frozen hand-crafted convolution filters of LITE and H-InceptionTime.
+
+Ismail-Fawaz, Devanne, Weber and Forestier, "Deep learning for time series classification
+using new hand-crafted convolution filters", IEEE BigData 2022. Per input channel:
+
+* 6 "increasing trend" filters of lengths 2, 4, 8, 16, 32, 64: ``[-1, +1, -1, +1, ...]``;
+* 6 "decreasing trend" filters of the same lengths: ``[+1, -1, +1, -1, ...]``;
+* 5 "peak" filters for ``k`` in 4, 8, 16, 32, 64, of length ``3k/2``: six segments of
+  ``k/4`` taps built from ``left = x**2`` (``x`` = the ``k/4`` points of
+  ``linspace(0, 1, k/4 + 1)`` after 0) and ``right = left`` reversed:
+  ``-left, -right, 2 left, 2 right, -left, -right`` (a negative-positive-negative bump).
+
+Each filter runs with Keras' "same" padding (the extra zero on the right for even lengths),
+without bias, and the 17 outputs pass through a ReLU. The weights are parameters with
+``requires_grad=False`` (so they are counted, saved and loaded like any weight, but
+never trained) and the forward pass detaches them, so even ``requires_grad_(True)`` on the
+whole network cannot make them move.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = ["HandCraftedFilters", "hand_crafted_filters", "N_HAND_CRAFTED"]
+
+TREND_LENGTHS = (2, 4, 8, 16, 32, 64)
+PEAK_SIZES = (4, 8, 16, 32, 64)
+#: Filters per input channel: 6 increasing, 6 decreasing, 5 peaks.
+N_HAND_CRAFTED = 2 * len(TREND_LENGTHS) + len(PEAK_SIZES)
+
+
+def _peak(size: int) -> torch.Tensor:
+    x = torch.linspace(0, 1, size // 4 + 1, dtype=torch.float64)[1:]
+    left = x**2
+    right = left.flip(0)
+    return torch.cat([-left, -right, 2 * left, 2 * right, -left, -right])
+
+
+def hand_crafted_filters() -> list[torch.Tensor]:
+    """The 17 filters in their canonical order (increasing, decreasing, peaks), float32."""
+    increasing = []
+    decreasing = []
+    for length in TREND_LENGTHS:
+        ones = torch.ones(length, dtype=torch.float64)
+        up = ones.clone()
+        up[0::2] = -1  # even taps -1: [-1, +1, -1, ...]
+        down = ones.clone()
+        down[1::2] = -1  # odd taps -1: [+1, -1, +1, ...]
+        increasing.append(up)
+        decreasing.append(down)
+    peaks = [_peak(size) for size in PEAK_SIZES]
+    return [f.to(torch.float32) for f in increasing + decreasing + peaks]
+
+
+class HandCraftedFilters(nn.Module):
+    """Frozen hand-crafted filters applied to every input channel separately, then ReLU.
+
+    ``(batch, n_channels, time) -> (batch, 17 * n_channels, time)``. Output channel
+    ``f * n_channels + c`` is filter ``f`` on input channel ``c`` (filter-major, as Keras
+    concatenates one depthwise convolution per filter). For one input channel this is the
+    univariate LITE / H-Inception layer; for several, LITEMV's depthwise variant.
+    """
+
+    def __init__(self, n_channels: int) -> None:
+        super().__init__()
+        if n_channels < 1:
+            raise ValueError(f"n_channels must be >= 1; got {n_channels}")
+        self.n_channels = n_channels
+        filters = hand_crafted_filters()
+        # One grouped convolution per distinct filter length keeps the work exact (438 MACs
+        # per step and channel) with 11 instead of 17 convolutions.
+        lengths = sorted({len(f) for f in filters})
+        self.lengths = lengths
+        self.weights = nn.ParameterList()
+        for length in lengths:
+            members = [i for i, f in enumerate(filters) if len(f) == length]
+            # depthwise layout: groups = channels, weight rows channel-major
+            weight = torch.stack([filters[i] for i in members]).unsqueeze(1)  # (n_f, 1, k)
+            weight = weight.repeat(n_channels, 1, 1)  # (C * n_f, 1, k)
+            self.weights.append(nn.Parameter(weight, requires_grad=False))
+        # Conv outputs come as [length group][channel][filter]; map them to filter-major.
+        position = {}
+        offset = 0
+        for length in lengths:
+            members = [i for i, f in enumerate(filters) if len(f) == length]
+            for c in range(n_channels):
+                for j, f in enumerate(members):
+                    position[(f, c)] = offset + c * len(members) + j
+            offset += n_channels * len(members)
+        permutation = [position[(f, c)] for f in range(N_HAND_CRAFTED) for c in range(n_channels)]
+        self.register_buffer("permutation", torch.tensor(permutation), persistent=False)
+
+    @property
+    def out_channels(self) -> int:
+        return N_HAND_CRAFTED * self.n_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outputs = []
+        for length, weight in zip(self.lengths, self.weights, strict=True):
+            left = (length - 1) // 2
+            padded = F.pad(x, (left, length - 1 - left))
+            outputs.append(F.conv1d(padded, weight.detach(), groups=self.n_channels))
+        return F.relu(torch.cat(outputs, dim=1).index_select(1, self.permutation))
