@@ -16,7 +16,6 @@ Model selection is by training loss only; test data is used once, for the report
 from __future__ import annotations
 
 import argparse
-import csv
 import time
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import pandas as pd
 import sparsetsc
 from sparsetsc import DSNClassifier
 from sparsetsc.cost import estimator_cost
+from suite_common import markdown, run_resumable
 
 VARIANTS = {
     "dsn": {},
@@ -53,22 +53,6 @@ def run_one(dataset: str, variant: str, seed: int, epochs: int, root: str | None
     }
 
 
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return "" if np.isnan(value) else f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4f}"
-    return str(value)
-
-
-def markdown(frame: pd.DataFrame) -> str:
-    """A DataFrame as a Markdown table (numbers rounded to 4 decimals)."""
-    header = [str(frame.index.name or "")] + [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for index, row in frame.iterrows():
-        cells = [_cell(v) for v in row]
-        lines.append("| " + " | ".join([str(index)] + cells) + " |")
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", required=True, help="comma-separated dataset names")
@@ -87,25 +71,13 @@ def main() -> None:
     for dataset in [d for d in args.ablation_datasets.split(",") if d]:
         jobs += [(dataset, a, s) for a in ablations for s in range(args.seeds)]
 
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    done = set()
-    if out.exists():
-        previous = pd.read_csv(out)
-        done = {(r.dataset, r.variant, r.seed, r.epochs) for r in previous.itertuples()}
-    with out.open("a", newline="") as handle:
-        writer = csv.DictWriter(handle, FIELDS)
-        if not done:
-            writer.writeheader()
-        for dataset, variant, seed in jobs:
-            if (dataset, variant, seed, args.epochs) in done:
-                continue
-            row = run_one(dataset, variant, seed, args.epochs, args.data_root)
-            writer.writerow(row)
-            handle.flush()
-            print(row, flush=True)
-
-    results = pd.read_csv(out)
+    results = run_resumable(
+        Path(args.out),
+        FIELDS,
+        [(dataset, variant, seed, args.epochs, args.data_root) for dataset, variant, seed in jobs],
+        ("dataset", "variant", "seed", "epochs"),
+        run_one,
+    )
     results = results[results.epochs == args.epochs]
     table = results.pivot_table(index="dataset", columns="variant", values="accuracy")
     main_table = table.loc[datasets, ["dsn"]]
