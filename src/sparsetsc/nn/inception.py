@@ -292,7 +292,8 @@ class Inception(nn.Module):
 
     Submodules: ``blocks`` (:class:`InceptionModule` per module), ``shortcuts`` (one
     :class:`Shortcut` after modules 2, 5, ... when ``use_residual``; ``shortcuts[j]``
-    belongs to module ``3 j + 2``) and ``head`` (``nn.Linear``). The channel order of
+    belongs to module ``3 j + 2``, whose output after the add is ``residual_relus[j]``'s) and
+    ``head`` (``nn.Linear``). The channel order of
     each module's output is documented on :class:`InceptionModule`; a residual add keeps
     it (the shortcut produces the module's channels in the same order).
     """
@@ -321,6 +322,9 @@ class Inception(nn.Module):
             for d in self._residual_modules():
                 self.shortcuts.append(Shortcut(residual_channels, channels[d]))
                 residual_channels = channels[d]
+        # One ReLU module per residual add, so that forward hooks (DSP) see the post-add
+        # output of modules 2, 5, ... (no parameters).
+        self.residual_relus = nn.ModuleList(nn.ReLU() for _ in self.shortcuts)
         self.head = nn.Linear(channels[-1], config.n_classes)
 
     def _residual_modules(self) -> list[int]:
@@ -338,7 +342,8 @@ class Inception(nn.Module):
             if d in shortcut_after:
                 # As the reference code: the module output has been through BN and ReLU
                 # already; the BN'd shortcut is added to it and a second ReLU follows.
-                x = F.relu(x + self.shortcuts[shortcut_after[d]](residual))
+                j = shortcut_after[d]
+                x = self.residual_relus[j](x + self.shortcuts[j](residual))
                 residual = x
             stages.append(x)
         return stages

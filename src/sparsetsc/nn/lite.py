@@ -218,7 +218,8 @@ class LITE(nn.Module):
     * ``hand_crafted`` (frozen; ``None`` when disabled) -> block-1 channels
       ``hand_crafted_slice`` (``[96, 113)``), filter-major: channel ``sum(b) + f * C + c`` is
       filter ``f`` on input channel ``c``. Never pruned.
-    * ``bn1`` (BatchNorm over all ``A`` block-1 channels, in the order above).
+    * ``bn1`` (BatchNorm over all ``A`` block-1 channels, in the order above), then
+      ``block1_relu`` (its output is block 1's output).
     * ``fcn1``: ``conv.depthwise.weight (A, 1, 20)`` rows = block-1 channels;
       ``conv.pointwise.weight (f[0], A, 1)``; ``bn (f[0])``.
     * ``fcn2``: ``conv.depthwise.weight (f[0], 1, 10)``; ``conv.pointwise.weight
@@ -240,6 +241,9 @@ class LITE(nn.Module):
         )
         self.hand_crafted = HandCraftedFilters(c) if config.hand_crafted else None
         self.bn1 = nn.BatchNorm1d(config.block1_channels)
+        # A module, so that forward hooks (DSP's sparsity loss and analysis) see block 1's
+        # output like the FCN modules' outputs; it has no parameters.
+        self.block1_relu = nn.ReLU()
         f1, f2 = config.fcn_filters
         k1, k2 = config.fcn_kernel_sizes
         d1, d2 = config.fcn_dilations
@@ -253,7 +257,7 @@ class LITE(nn.Module):
         parts = [branch(x) for branch in self.branches]
         if self.hand_crafted is not None:
             parts.append(self.hand_crafted(x))
-        block1 = torch.relu(self.bn1(torch.cat(parts, dim=1)))
+        block1 = self.block1_relu(self.bn1(torch.cat(parts, dim=1)))
         block2 = self.fcn1(block1)
         block3 = self.fcn2(block2)
         return [block1, block2, block3]
