@@ -23,7 +23,7 @@ def test_polyphase_training_path_equals_the_dilated_convolution(channels, kernel
     reference = F.conv1d(padded, conv.weight, conv.bias, dilation=dilation, groups=channels)
     grad_output = torch.randn_like(reference)
     expected = torch.autograd.grad(reference, (x, conv.weight, conv.bias), grad_output)
-    output = conv(x)  # grad enabled: the polyphase path
+    output = conv(x)  # training mode with gradients: the polyphase path
     assert output.shape == (3, channels, length)
     torch.testing.assert_close(output, reference, rtol=1e-5, atol=1e-5)
     for got, want in zip(torch.autograd.grad(output, (x, conv.weight, conv.bias), grad_output),
@@ -31,6 +31,8 @@ def test_polyphase_training_path_equals_the_dilated_convolution(channels, kernel
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
     with torch.no_grad():  # inference: the plain dilated convolution
         torch.testing.assert_close(conv(x), reference, rtol=1e-5, atol=1e-5)
+    conv.eval()  # eval mode, even with gradients (tracing): the plain dilated convolution
+    torch.testing.assert_close(conv(x), reference, rtol=1e-5, atol=1e-5)
 
 
 def test_same_padding_puts_the_extra_zero_on_the_right():

@@ -216,3 +216,20 @@ def test_config_round_trip_and_validation():
         LITEConfig(0, 2)
     with pytest.raises(ValueError, match="n_classes"):
         LITEConfig(1, 0)
+
+
+def test_hand_crafted_filters_are_one_autograd_node_with_the_right_input_gradient():
+    from sparsetsc.nn.handcrafted import HandCraftedFilters
+
+    torch.manual_seed(0)
+    bank = HandCraftedFilters(2)
+    x = torch.randn(3, 2, 40, requires_grad=True)
+    out = bank(x)
+    assert type(out.grad_fn).__name__ == "_HandCraftedFunctionBackward"
+    assert out.grad_fn.next_functions[0][0] is not None  # leads straight back to x
+    grad_output = torch.randn_like(out)
+    (expected,) = torch.autograd.grad(bank._filter(x), x, grad_output)
+    (got,) = torch.autograd.grad(out, x, grad_output)
+    torch.testing.assert_close(got, expected)
+    with torch.no_grad():
+        torch.testing.assert_close(bank(x), out)

@@ -97,9 +97,39 @@ class HandCraftedFilters(nn.Module):
         return N_HAND_CRAFTED * self.n_channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled() and x.requires_grad:
+            return _HandCraftedFunction.apply(x, self)
+        return self._filter(x)
+
+    def _filter(self, x: torch.Tensor) -> torch.Tensor:
         outputs = []
         for length, weight in zip(self.lengths, self.weights, strict=True):
             left = (length - 1) // 2
             padded = F.pad(x, (left, length - 1 - left))
             outputs.append(F.conv1d(padded, weight.detach(), groups=self.n_channels))
         return F.relu(torch.cat(outputs, dim=1).index_select(1, self.permutation))
+
+
+class _HandCraftedFunction(torch.autograd.Function):
+    """The filter bank as one autograd node.
+
+    Graph tracers that follow ``grad_fn`` chains (torch-pruning's dependency graph) then see
+    one operation with 17 * C outputs instead of eleven functional convolutions, a
+    concatenation and a permutation on frozen tensors, which they cannot size. The gradient
+    with respect to the input (rarely needed: the filters read the raw series) is computed
+    by differentiating the same operations again.
+    """
+
+    @staticmethod
+    def forward(ctx, x, module):  # type: ignore[override]
+        ctx.module = module
+        ctx.save_for_backward(x)
+        return module._filter(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):  # type: ignore[override]
+        (x,) = ctx.saved_tensors
+        with torch.enable_grad():
+            x = x.detach().requires_grad_()
+            (grad_input,) = torch.autograd.grad(ctx.module._filter(x), x, grad_output)
+        return grad_input, None

@@ -45,7 +45,12 @@ class SameConv1d(nn.Conv1d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         padded = F.pad(x, self.same_padding)
         dilation = self.dilation[0]
-        if dilation > 1 and self.groups == self.in_channels and torch.is_grad_enabled():
+        if (
+            dilation > 1
+            and self.groups == self.in_channels
+            and self.training
+            and torch.is_grad_enabled()
+        ):
             return self._polyphase_forward(padded, x.shape[-1])
         return self._conv_forward(padded, self.weight, self.bias)
 
@@ -53,8 +58,8 @@ class SameConv1d(nn.Conv1d):
         # A dilation-d convolution reads every d-th sample, so it splits into d undilated
         # convolutions over the d phases of the input (stacked in the batch). Same sums in the
         # same order; for depthwise kernels the backward pass is about 2x faster on CPU than
-        # oneDNN's dilated one. Used in training only: inference (and MAC counting) keeps the
-        # plain dilated convolution.
+        # oneDNN's dilated one. Used in training only: eval mode (inference, MAC counting,
+        # graph tracing for export or pruning) keeps the plain dilated convolution.
         d, k = self.dilation[0], self.kernel_size[0]
         n_batch, n_channels = padded.shape[:2]
         phase_length = -(-length // d) + k - 1  # enough for ceil(length / d) outputs per phase
