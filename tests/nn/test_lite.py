@@ -219,8 +219,6 @@ def test_config_round_trip_and_validation():
 
 
 def test_hand_crafted_filters_are_one_autograd_node_with_the_right_input_gradient():
-    from sparsetsc.nn.handcrafted import HandCraftedFilters
-
     torch.manual_seed(0)
     bank = HandCraftedFilters(2)
     x = torch.randn(3, 2, 40, requires_grad=True)
