@@ -35,6 +35,7 @@ Deliberate choices:
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from dataclasses import dataclass
 
@@ -326,6 +327,15 @@ class Inception(nn.Module):
         # output of modules 2, 5, ... (no parameters).
         self.residual_relus = nn.ModuleList(nn.ReLU() for _ in self.shortcuts)
         self.head = nn.Linear(channels[-1], config.n_classes)
+
+    def config_from_shapes(self) -> InceptionConfig:
+        """The config of this network as its modules are now (after channels were removed)."""
+        rows = []
+        for block in self.blocks:
+            convs = [block.branches[f"conv{i}"].out_channels if f"conv{i}" in block.branches
+                     else 0 for i in range(N_CONV_BRANCHES)]  # fmt: skip
+            rows.append((*convs, 0 if block.pool_conv is None else block.pool_conv.out_channels))
+        return dataclasses.replace(self.config, widths=tuple(rows))
 
     def _residual_modules(self) -> list[int]:
         """Indices of the modules followed by a residual add (2, 5, ... below depth)."""

@@ -28,6 +28,7 @@ authors' PyTorch port of LITE, whose results we reproduce, did the same.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -250,6 +251,18 @@ class LITE(nn.Module):
         self.fcn1 = FCNModule(config.block1_channels, f1, k1, d1)
         self.fcn2 = FCNModule(f1, f2, k2, d2)
         self.head = nn.Linear(f2, config.n_classes)
+
+    def config_from_shapes(self) -> LITEConfig:
+        """The config of this network as its modules are now (after channels were removed)."""
+        branch_filters = tuple(
+            branch.pointwise.out_channels if isinstance(branch, SeparableConv1d)
+            else branch.out_channels
+            for branch in self.branches
+        )  # fmt: skip
+        fcn_filters = (self.fcn1.conv.pointwise.out_channels, self.fcn2.conv.pointwise.out_channels)
+        return dataclasses.replace(
+            self.config, branch_filters=branch_filters, fcn_filters=fcn_filters
+        )
 
     def _stages(self, x: torch.Tensor) -> list[torch.Tensor]:
         # Block 1 concatenates the raw branch outputs with the (already ReLU-ed) hand-crafted

@@ -1,0 +1,140 @@
+"""Physically remove channels from a network: a smaller dense network, same function.
+
+Which channels go is decided per *stage* (see :mod:`.activity`); how removing a channel
+ripples through the network -- the producing convolutions of a concatenation, the BatchNorm,
+depthwise and pointwise consumers, the bottleneck and max-pool 1x1 convolutions reading the
+stage, both sides of a residual add, the classifier -- is worked out by torch-pruning's
+dependency graph (Fang et al., "DepGraph", CVPR 2023) from one traced forward pass. Nothing
+here knows a model class: a stage is named by its output module and by the BatchNorm whose
+channels are the stage's channels (the pruning root).
+
+The frozen hand-crafted filters are a leaf of the graph that is never pruned: their
+channels always stay.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch_pruning as tp
+from torch import nn
+
+from ..nn.handcrafted import HandCraftedFilters
+from ..nn.layers import full_kernels
+
+__all__ = ["Stage", "rebuild_from_shapes", "remove_channels"]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A prunable stage: the module whose output DSP penalises and analyses, and the
+    BatchNorm whose output channels are that output's channels (the pruning root)."""
+
+    output: str
+    root: str
+
+
+class _HandCraftedPruner(tp.pruner.function.BasePruningFunc):
+    """Lets the dependency graph size the hand-crafted filter bank; it is never pruned."""
+
+    TARGET_MODULES = HandCraftedFilters
+
+    def prune_out_channels(self, layer: nn.Module, idxs: list[int]) -> nn.Module:
+        raise ValueError("the hand-crafted filters are never pruned")
+
+    prune_in_channels = prune_out_channels
+
+    def get_out_channels(self, layer: HandCraftedFilters) -> int:
+        return layer.out_channels
+
+    def get_in_channels(self, layer: HandCraftedFilters) -> int:
+        return layer.n_channels
+
+
+def remove_channels(
+    network: nn.Module,
+    keep: Mapping[str, np.ndarray],
+    stages: Mapping[str, Stage],
+    example_input: torch.Tensor,
+) -> nn.Module:
+    """A copy of ``network`` without the channels that ``keep`` drops.
+
+    Parameters
+    ----------
+    network : nn.Module
+        The trained network (left untouched).
+    keep : mapping of stage name to boolean array
+        For each stage, which of its output channels stay (channels of the frozen
+        hand-crafted filters must be kept).
+    stages : mapping of stage name to :class:`Stage`
+        Where each stage is.
+    example_input : Tensor
+        One input batch, ``(batch, channels, time)``, to trace the network with.
+
+    Returns
+    -------
+    nn.Module
+        The pruned copy, in eval mode. It computes what ``network`` computes with the dropped
+        stage channels set to zero.
+    """
+    pruned = copy.deepcopy(network).eval()
+    reference = next(pruned.parameters())
+    example = example_input.to(reference.device, reference.dtype).clone().requires_grad_()
+    modules = dict(pruned.named_modules())
+    # Trace on plain convolutions (region-restricted ones run dense; their masked weights are
+    # zero outside the regions anyway) with an input that requires grad, so that even the
+    # layers reading only frozen weights appear in the graph.
+    with full_kernels(pruned):
+        graph = tp.DependencyGraph().build_dependency(
+            pruned,
+            example_inputs=example,
+            customized_pruners={HandCraftedFilters: _HandCraftedPruner()},
+            verbose=False,
+        )
+        for name, mask in keep.items():
+            stage = stages[name]
+            root = modules[stage.root]
+            mask = np.asarray(mask, dtype=bool)
+            if mask.shape != (root.num_features,):
+                raise ValueError(
+                    f"stage {name!r}: keep has {mask.shape} entries, the stage has "
+                    f"{root.num_features} channels"
+                )
+            drop = np.flatnonzero(~mask).tolist()
+            if not drop:
+                continue
+            if len(drop) == len(mask):
+                raise ValueError(f"stage {name!r} would lose every channel; keep at least one")
+            group = graph.get_pruning_group(root, tp.prune_batchnorm_out_channels, idxs=drop)
+            if any(isinstance(item.dep.target.module, HandCraftedFilters) for item in group.items):
+                raise ValueError(
+                    f"stage {name!r}: the hand-crafted filters are never pruned; keep their "
+                    "channels"
+                )
+            if not graph.check_pruning_group(group):
+                raise ValueError(f"stage {name!r}: torch-pruning refuses to remove {drop}")
+            group.prune()
+    return pruned
+
+
+def rebuild_from_shapes(pruned: nn.Module) -> nn.Module:
+    """A fresh instance of a sparsetsc network built from its pruned shapes, with its weights.
+
+    The network's class describes its current shapes as a config
+    (``config_from_shapes()``, e.g. LITE's per-branch widths), so the result saves, loads and
+    rebuilds like any other network; loading the pruned weights strictly checks that the
+    config describes them exactly.
+    """
+    if not hasattr(pruned, "config_from_shapes"):
+        raise ValueError(
+            f"{type(pruned).__name__} cannot describe its pruned shapes as a config; "
+            "use the pruned module itself"
+        )
+    rebuilt = type(pruned)(pruned.config_from_shapes())
+    rebuilt.load_state_dict(pruned.state_dict(), strict=True)
+    reference = next(pruned.parameters())
+    return rebuilt.to(reference.device).train(pruned.training)
