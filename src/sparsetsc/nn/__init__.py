@@ -16,6 +16,7 @@ from .dsn import DSN, DSNConfig
 from .fcn import FCN, FCNConfig
 from .inception import Inception, InceptionConfig
 from .lite import LITE, LITEConfig
+from .stages import PrunableStage
 
 __all__ = [
     "DSN",
@@ -27,6 +28,7 @@ __all__ = [
     "Inception",
     "InceptionConfig",
     "LITEConfig",
+    "PrunableStage",
     "build_network",
     "network_config",
 ]

@@ -45,6 +45,7 @@ from torch.nn import functional as F
 
 from .handcrafted import N_HAND_CRAFTED, HandCraftedFilters
 from .layers import SameConv1d
+from .stages import PrunableStage
 
 __all__ = ["InceptionConfig", "InceptionModule", "Shortcut", "Inception"]
 
@@ -327,6 +328,22 @@ class Inception(nn.Module):
         # output of modules 2, 5, ... (no parameters).
         self.residual_relus = nn.ModuleList(nn.ReLU() for _ in self.shortcuts)
         self.head = nn.Linear(channels[-1], config.n_classes)
+
+    def prunable_stages(self) -> list[PrunableStage]:
+        """Every module's output (after the residual add for modules 2, 5, ...); each branch
+        keeps a filter and hand-crafted channels are never removed."""
+        residual = {d: j for j, d in enumerate(self._residual_modules())}
+        stages = []
+        for d, block in enumerate(self.blocks):
+            groups = block.channel_groups
+            stages.append(PrunableStage(
+                f"residual_relus.{residual[d]}" if d in residual else f"blocks.{d}",
+                f"blocks.{d}.bn",
+                groups=tuple(groups[name] for name in ("conv0", "conv1", "conv2", "pool")
+                             if groups[name].stop > groups[name].start),
+                fixed=(groups["hand_crafted"],) if "hand_crafted" in groups else (),
+            ))  # fmt: skip
+        return stages
 
     def config_from_shapes(self) -> InceptionConfig:
         """The config of this network as its modules are now (after channels were removed)."""

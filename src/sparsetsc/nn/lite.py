@@ -36,6 +36,7 @@ from torch import nn
 
 from .handcrafted import N_HAND_CRAFTED, HandCraftedFilters
 from .layers import SameConv1d
+from .stages import PrunableStage
 
 __all__ = ["LITEConfig", "LITE", "SeparableConv1d", "FCNModule"]
 
@@ -251,6 +252,17 @@ class LITE(nn.Module):
         self.fcn1 = FCNModule(config.block1_channels, f1, k1, d1)
         self.fcn2 = FCNModule(f1, f2, k2, d2)
         self.head = nn.Linear(f2, config.n_classes)
+
+    def prunable_stages(self) -> list[PrunableStage]:
+        """Block 1 (branches each keep a filter; hand-crafted channels are never removed) and
+        the two FCN modules, as DSP prunes them."""
+        config = self.config_from_shapes()
+        fixed = (config.hand_crafted_slice,) if config.hand_crafted else ()
+        return [
+            PrunableStage("block1_relu", "bn1", groups=config.branch_slices, fixed=fixed),
+            PrunableStage("fcn1", "fcn1.bn", groups=(slice(0, config.fcn_filters[0]),)),
+            PrunableStage("fcn2", "fcn2.bn", groups=(slice(0, config.fcn_filters[1]),)),
+        ]
 
     def config_from_shapes(self) -> LITEConfig:
         """The config of this network as its modules are now (after channels were removed)."""

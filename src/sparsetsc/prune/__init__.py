@@ -3,18 +3,22 @@ analysis that decides which channels survive, and the physical rebuild (torch-pr
 dependency graph, so no model class is special-cased)."""
 
 from .activity import active_channels, channel_activity, guard_groups, keep_channels
+from .dsp import PruningResult, dsp_keep_masks, dsp_prune
 from .loss import SparsityLoss, StageRecorder, instance_l21
-from .rebuild import Stage, rebuild_from_shapes, remove_channels
+from .rebuild import rebuild_from_shapes, remove_channels, stages_of
 
 __all__ = [
+    "PruningResult",
     "SparsityLoss",
-    "Stage",
     "StageRecorder",
     "active_channels",
     "channel_activity",
+    "dsp_keep_masks",
+    "dsp_prune",
     "guard_groups",
     "instance_l21",
     "keep_channels",
     "rebuild_from_shapes",
     "remove_channels",
+    "stages_of",
 ]

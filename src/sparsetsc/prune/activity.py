@@ -37,7 +37,7 @@ def channel_activity(
     network: nn.Module,
     X: np.ndarray | torch.Tensor,
     stages: Sequence[str],
-    channels: Mapping[str, slice] | None = None,
+    channels: Mapping[str, slice | Sequence[int]] | None = None,
     batch_size: int = 256,
 ) -> dict[str, np.ndarray]:
     """For each stage, in how many instances of ``X`` each channel is active.
@@ -47,8 +47,12 @@ def channel_activity(
     its channels (e.g. LITE's learnable block-1 channels): the threshold is then computed
     over those channels only, as the authors do.
     """
-    channels = dict(channels or {})
     reference = next(network.parameters())
+    channels = {
+        name: selected if isinstance(selected, slice)
+        else torch.as_tensor(list(selected), dtype=torch.long, device=reference.device)
+        for name, selected in (channels or {}).items()
+    }  # fmt: skip
     inputs = torch.as_tensor(X, dtype=torch.float32)
     counts: dict[str, torch.Tensor] = {}
     was_training = network.training

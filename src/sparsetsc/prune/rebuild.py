@@ -5,8 +5,10 @@ ripples through the network -- the producing convolutions of a concatenation, th
 depthwise and pointwise consumers, the bottleneck and max-pool 1x1 convolutions reading the
 stage, both sides of a residual add, the classifier -- is worked out by torch-pruning's
 dependency graph (Fang et al., "DepGraph", CVPR 2023) from one traced forward pass. Nothing
-here knows a model class: a stage is named by its output module and by the BatchNorm whose
-channels are the stage's channels (the pruning root).
+here knows a model class: a stage (:class:`~sparsetsc.nn.stages.PrunableStage`) is named by
+its output module and by the BatchNorm whose channels are the stage's channels (the pruning
+root). sparsetsc's networks describe their own stages (``prunable_stages()``); for any other
+network, pass the stages.
 
 The frozen hand-crafted filters are a leaf of the graph that is never pruned: their
 channels always stay.
@@ -15,8 +17,7 @@ channels always stay.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -25,17 +26,9 @@ from torch import nn
 
 from ..nn.handcrafted import HandCraftedFilters
 from ..nn.layers import full_kernels
+from ..nn.stages import PrunableStage
 
-__all__ = ["Stage", "rebuild_from_shapes", "remove_channels"]
-
-
-@dataclass(frozen=True)
-class Stage:
-    """A prunable stage: the module whose output DSP penalises and analyses, and the
-    BatchNorm whose output channels are that output's channels (the pruning root)."""
-
-    output: str
-    root: str
+__all__ = ["rebuild_from_shapes", "remove_channels", "stages_of"]
 
 
 class _HandCraftedPruner(tp.pruner.function.BasePruningFunc):
@@ -55,11 +48,21 @@ class _HandCraftedPruner(tp.pruner.function.BasePruningFunc):
         return layer.n_channels
 
 
+def stages_of(network: nn.Module) -> list[PrunableStage]:
+    """The prunable stages a network describes (``network.prunable_stages()``)."""
+    if not hasattr(network, "prunable_stages"):
+        raise ValueError(
+            f"{type(network).__name__} does not describe its prunable stages; pass stages="
+            "[PrunableStage(output=..., root=...), ...]"
+        )
+    return list(network.prunable_stages())
+
+
 def remove_channels(
     network: nn.Module,
     keep: Mapping[str, np.ndarray],
-    stages: Mapping[str, Stage],
     example_input: torch.Tensor,
+    stages: Sequence[PrunableStage] | None = None,
 ) -> nn.Module:
     """A copy of ``network`` without the channels that ``keep`` drops.
 
@@ -67,13 +70,13 @@ def remove_channels(
     ----------
     network : nn.Module
         The trained network (left untouched).
-    keep : mapping of stage name to boolean array
-        For each stage, which of its output channels stay (channels of the frozen
-        hand-crafted filters must be kept).
-    stages : mapping of stage name to :class:`Stage`
-        Where each stage is.
+    keep : mapping of stage output name to boolean array
+        For each stage (by :attr:`PrunableStage.output`), which of its channels stay.
+        Stages not in ``keep`` are left whole.
     example_input : Tensor
         One input batch, ``(batch, channels, time)``, to trace the network with.
+    stages : sequence of PrunableStage, optional
+        Where the stages are; default: the network's own description.
 
     Returns
     -------
@@ -81,6 +84,10 @@ def remove_channels(
         The pruned copy, in eval mode. It computes what ``network`` computes with the dropped
         stage channels set to zero.
     """
+    by_output = {stage.output: stage for stage in (stages or stages_of(network))}
+    unknown = sorted(set(keep) - set(by_output))
+    if unknown:
+        raise ValueError(f"unknown stages {unknown}; the stages are {sorted(by_output)}")
     pruned = copy.deepcopy(network).eval()
     reference = next(pruned.parameters())
     example = example_input.to(reference.device, reference.dtype).clone().requires_grad_()
@@ -96,8 +103,7 @@ def remove_channels(
             verbose=False,
         )
         for name, mask in keep.items():
-            stage = stages[name]
-            root = modules[stage.root]
+            root = modules[by_output[name].root]
             mask = np.asarray(mask, dtype=bool)
             if mask.shape != (root.num_features,):
                 raise ValueError(
