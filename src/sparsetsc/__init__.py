@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 from .data import list_datasets, load_dataset, load_train_test
 from .estimators import (
     DSNClassifier,
+    DSPClassifier,
     EnsembleClassifier,
     FCNClassifier,
     HInceptionTimeClassifier,
@@ -23,6 +24,7 @@ from .estimators import (
 
 __all__ = [
     "DSNClassifier",
+    "DSPClassifier",
     "EnsembleClassifier",
     "FCNClassifier",
     "HInceptionTimeClassifier",

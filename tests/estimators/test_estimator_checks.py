@@ -7,6 +7,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks as sklearn_ch
 
 from sparsetsc import (
     DSNClassifier,
+    DSPClassifier,
     EnsembleClassifier,
     FCNClassifier,
     InceptionClassifier,
@@ -25,6 +26,7 @@ from sparsetsc import (
         LITETimeClassifier,
         InceptionTimeClassifier,
         EnsembleClassifier,
+        DSPClassifier,
     ]
 )
 def test_aeon_estimator_checks(check):

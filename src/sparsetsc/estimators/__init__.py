@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import BaseDeepClassifier
 from .dsn import DSNClassifier
+from .dsp import DSPClassifier
 from .ensemble import (
     EnsembleClassifier,
     HInceptionTimeClassifier,
@@ -19,6 +20,7 @@ __all__ = [
     "MODELS",
     "BaseDeepClassifier",
     "DSNClassifier",
+    "DSPClassifier",
     "EnsembleClassifier",
     "FCNClassifier",
     "HInceptionTimeClassifier",
@@ -34,6 +36,7 @@ ESTIMATORS = {
     cls.__name__: cls
     for cls in (
         DSNClassifier,
+        DSPClassifier,
         EnsembleClassifier,
         FCNClassifier,
         HInceptionTimeClassifier,

@@ -1,0 +1,48 @@
+"""DSPClassifier: sparsity training, pruning, recovery, reporting, save/load."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sparsetsc
+from sparsetsc.cost import estimator_cost
+from sparsetsc.estimators import DSPClassifier
+
+FAST = {"n_filters": 8, "batch_size": 16, "lam": 1e-3, "device": "cpu", "random_state": 0}
+
+
+@pytest.mark.parametrize("backbone", ["lite", "inception"])
+def test_dsp_prunes_reports_and_round_trips(gunpoint, tmp_path, backbone):
+    X_train, y_train, X_test, _ = gunpoint
+    clf = DSPClassifier(backbone=backbone, n_epochs=4, recovery_epochs=2, **FAST)
+    clf.fit(X_train, y_train)
+    cost = estimator_cost(clf)
+    assert cost.params == clf.pruned_cost_["params"] < clf.base_cost_["params"]
+    assert cost.macs == clf.pruned_cost_["macs"] < clf.base_cost_["macs"]
+    expected = 1 - clf.pruned_cost_["params_trainable"] / clf.base_cost_["params_trainable"]
+    assert clf.compression_["trainable"] == pytest.approx(expected) and expected > 0
+    assert set(clf.kept_widths_) == set(clf.stage_widths_)
+    assert all(1 <= clf.kept_widths_[s] <= clf.stage_widths_[s] for s in clf.stage_widths_)
+    assert len(clf.history_) == 2 and len(clf.base_history_) == 4
+    # the sparsity phase selects by the penalised loss
+    assert all(r["loss"] > r["ce_loss"] for r in clf.base_history_)
+    clf.save(tmp_path / "dsp")
+    loaded = sparsetsc.load(tmp_path / "dsp")
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), clf.predict_proba(X_test))
+    assert loaded.kept_widths_ == clf.kept_widths_
+
+
+def test_dsp_recovery_modes_and_bad_settings(gunpoint):
+    X_train, y_train, _, _ = gunpoint
+    none = DSPClassifier(recovery="none", n_epochs=3, **FAST).fit(X_train, y_train)
+    assert none.history_ == none.base_history_  # nothing trained after pruning
+    scratch = DSPClassifier(recovery="scratch", n_epochs=3, recovery_epochs=1, **FAST)
+    scratch.fit(X_train, y_train)
+    # same seed, same sparsity phase: same widths; scratch re-initialised the survivors
+    assert scratch.kept_widths_ == none.kept_widths_
+    assert scratch.network_.fcn2.bn.running_mean.ne(none.network_.fcn2.bn.running_mean).any()
+    for bad, match in (({"backbone": "resnet"}, "backbone"), ({"recovery": "x"}, "recovery"),
+                       ({"lam": -1.0}, "lam")):  # fmt: skip
+        with pytest.raises(ValueError, match=match):
+            DSPClassifier(**{**FAST, **bad}).fit(X_train, y_train)
