@@ -179,3 +179,19 @@ def test_console_script_is_installed():
 
     scripts = {e.name: e.value for e in entry_points(group="console_scripts")}
     assert scripts.get("sparsetsc") == "sparsetsc.cli:main"
+
+
+@pytest.mark.parametrize("model", ["dsp-lite", "dsp-inception", "dsp-litetime"])
+def test_dsp_from_the_command_line_reports_compression(model, toy_root, capsys):
+    members = ["--members", "2"] if model.endswith("time") else []
+    status = main(["fit", "--model", model, "--dataset", "Toy", "--data-root", str(toy_root),
+                   "--epochs", "2", "--json", "--quiet", "--device", "cpu", *members])  # fmt: skip
+    result = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert result["estimator"].startswith("DSP")
+    assert 0 <= result["compression"] < 1 and 0 <= result["compression_all_params"] < 1
+    widths = result["kept_widths"]
+    if members:
+        assert len(widths) == 2
+    else:
+        assert ("blocks.0" in widths) == (model == "dsp-inception")

@@ -25,7 +25,7 @@ from .data import (
     load_dataset,
     load_train_test,
 )
-from .estimators import MODELS, load
+from .estimators import MODEL_PARAMS, MODELS, load
 
 __all__ = ["main", "build_parser"]
 
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--members",
         type=int,
         metavar="M",
-        help="ensemble size of litetime / inceptiontime / hinceptiontime (default 5)",
+        help="ensemble size of the *time ensembles (default 5)",
     )
     fit.add_argument(
         "--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:N"
@@ -141,6 +141,7 @@ def _fit(args: argparse.Namespace) -> dict[str, Any]:
     _check_out_dir(args.out)
     estimator_class = MODELS[args.model]
     params: dict[str, Any] = {
+        **MODEL_PARAMS.get(args.model, {}),
         "random_state": args.seed,
         "device": args.device,
         "verbose": not args.quiet,
@@ -181,6 +182,7 @@ def _fit(args: argparse.Namespace) -> dict[str, Any]:
         "fit_seconds": round(fit_seconds, 3),
         "predict_seconds": round(predict_seconds, 4),
         **_training_summary(estimator),
+        **_pruning_summary(estimator),
         "seed": args.seed,
         "n_train": int(X_train.shape[0]),
         "n_test": int(X_test.shape[0]),
@@ -210,6 +212,17 @@ def _training_summary(estimator: Any) -> dict[str, Any]:
         "device": members[0].device_,
         "n_members": len(members),
         "batched": estimator.batched_,
+    }
+
+
+def _pruning_summary(estimator: Any) -> dict[str, Any]:
+    if not hasattr(estimator, "compression_"):
+        return {}
+    members = getattr(estimator, "estimators_", None)
+    return {
+        "compression": estimator.compression_["trainable"],
+        "compression_all_params": estimator.compression_["all"],
+        "kept_widths": [m.kept_widths_ for m in members] if members else estimator.kept_widths_,
     }
 
 

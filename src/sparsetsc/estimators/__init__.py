@@ -6,6 +6,8 @@ from .base import BaseDeepClassifier
 from .dsn import DSNClassifier
 from .dsp import DSPClassifier
 from .ensemble import (
+    DSPInceptionTimeClassifier,
+    DSPLITETimeClassifier,
     EnsembleClassifier,
     HInceptionTimeClassifier,
     InceptionTimeClassifier,
@@ -21,6 +23,8 @@ __all__ = [
     "BaseDeepClassifier",
     "DSNClassifier",
     "DSPClassifier",
+    "DSPInceptionTimeClassifier",
+    "DSPLITETimeClassifier",
     "EnsembleClassifier",
     "FCNClassifier",
     "HInceptionTimeClassifier",
@@ -28,6 +32,7 @@ __all__ = [
     "InceptionTimeClassifier",
     "LITEClassifier",
     "LITETimeClassifier",
+    "MODEL_PARAMS",
     "load",
 ]
 
@@ -37,6 +42,8 @@ ESTIMATORS = {
     for cls in (
         DSNClassifier,
         DSPClassifier,
+        DSPInceptionTimeClassifier,
+        DSPLITETimeClassifier,
         EnsembleClassifier,
         FCNClassifier,
         HInceptionTimeClassifier,
@@ -50,10 +57,20 @@ ESTIMATORS = {
 #: Estimator classes by the short model name used on the command line (``--model fcn``).
 MODELS = {
     "dsn": DSNClassifier,
+    "dsp-inception": DSPClassifier,
+    "dsp-inceptiontime": DSPInceptionTimeClassifier,
+    "dsp-lite": DSPClassifier,
+    "dsp-litetime": DSPLITETimeClassifier,
     "fcn": FCNClassifier,
     "hinceptiontime": HInceptionTimeClassifier,
     "inception": InceptionClassifier,
     "inceptiontime": InceptionTimeClassifier,
     "lite": LITEClassifier,
     "litetime": LITETimeClassifier,
+}
+
+#: Hyper-parameters a command-line model name implies (``--model dsp-inception``).
+MODEL_PARAMS: dict[str, dict] = {
+    "dsp-inception": {"backbone": "inception"},
+    "dsp-lite": {"backbone": "lite"},
 }

@@ -26,9 +26,12 @@ from sklearn.utils import check_random_state
 from ..train import resolve_device, seeded
 from ..train.batched import BATCHED_SELECTIONS, fit_networks_batched
 from .base import BaseDeepClassifier, ValidatedClassifier
+from .dsp import DSPClassifier
 from .lite import InceptionClassifier, LITEClassifier
 
 __all__ = [
+    "DSPInceptionTimeClassifier",
+    "DSPLITETimeClassifier",
     "EnsembleClassifier",
     "HInceptionTimeClassifier",
     "InceptionTimeClassifier",
@@ -77,18 +80,19 @@ class BaseEnsemble(ValidatedClassifier):
             n_members < 1
         ):
             raise ValueError(f"n_members must be a positive int; got {n_members!r}")
-        if self.batched not in (True, False, "auto"):
-            raise ValueError(f"batched must be True, False or 'auto'; got {self.batched!r}")
+        batched_param = getattr(self, "batched", "auto")
+        if batched_param not in (True, False, "auto"):
+            raise ValueError(f"batched must be True, False or 'auto'; got {batched_param!r}")
         template = self._member_template()
         obstacle = self._batching_obstacle(template)
-        if self.batched is True and obstacle is not None:
+        if batched_param is True and obstacle is not None:
             raise ValueError(f"batched=True is impossible: {obstacle}; use batched='auto'")
         # "auto" batches on CUDA only: on CPU the work is compute-bound (threads already
         # scale ~1.8x on 2 cores) and oneDNN's grouped kernels are slower than the members'
         # separate ones, so batching measured 0.8-1.0x there (benchmarks/ensemble_speed.py).
         on_cuda = resolve_device(template.device).type == "cuda"
         batched = obstacle is None and n_members > 1 and (
-            self.batched is True or (self.batched == "auto" and on_cuda)
+            batched_param is True or (batched_param == "auto" and on_cuda)
         )
 
         rng = check_random_state(self.random_state)
@@ -105,7 +109,11 @@ class BaseEnsemble(ValidatedClassifier):
         self.estimators_ = members
         self.member_seeds_ = seeds
         self.batched_ = batched
+        self._summarise_members()
         return self
+
+    def _summarise_members(self) -> None:
+        """Record ensemble-level fitted attributes from the fitted members (none here)."""
 
     def _share_label_state(self, member: BaseDeepClassifier) -> None:
         # The ensemble has validated X and y (aeon's fit); members reuse that state.
@@ -411,3 +419,83 @@ class HInceptionTimeClassifier(InceptionTimeClassifier):
     def _get_test_params(cls, parameter_set: str = "default") -> dict | list[dict]:
         """Tiny, fast settings for aeon's and our estimator checks."""
         return {**InceptionClassifier._get_test_params(), "n_members": 2}
+
+
+class _DSPEnsemble(_NamedEnsemble):
+    """Five DSP members; compression is summed over members, as the DSP authors report it."""
+
+    _member_class = DSPClassifier
+    _fitted_json_attributes = BaseEnsemble._fitted_json_attributes + ("compression_",)
+
+    def _summarise_members(self) -> None:
+        base = [m.base_cost_ for m in self.estimators_]
+        pruned = [m.pruned_cost_ for m in self.estimators_]
+        self.compression_ = {
+            "trainable": 1 - sum(p["params_trainable"] for p in pruned)
+            / sum(b["params_trainable"] for b in base),
+            "all": 1 - sum(p["params"] for p in pruned) / sum(b["params"] for b in base),
+        }
+
+    def __init__(
+        self,
+        n_members: int = 5,
+        lam: float = 1e-5,
+        stage_weights: tuple[float, ...] | None = None,
+        penalize_hand_crafted: bool = False,
+        min_count: int | None = None,
+        recovery: str = "scratch",
+        recovery_epochs: int | None = None,
+        n_filters: int = 32,
+        n_epochs: int = 1500,
+        batch_size: int | str = 64,
+        lr: float = 1e-3,
+        lr_schedule: str = "plateau",
+        min_lr: float = 1e-4,
+        normalize: bool = True,
+        device: str = "auto",
+        verbose: bool = False,
+        random_state: int | None = None,
+    ) -> None:
+        self.n_members = n_members
+        self.lam = lam
+        self.stage_weights = stage_weights
+        self.penalize_hand_crafted = penalize_hand_crafted
+        self.min_count = min_count
+        self.recovery = recovery
+        self.recovery_epochs = recovery_epochs
+        self.n_filters = n_filters
+        self.n_epochs = n_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.min_lr = min_lr
+        self.normalize = normalize
+        self.device = device
+        self.verbose = verbose
+        self.random_state = random_state
+        super().__init__()
+
+    @classmethod
+    def _get_test_params(cls, parameter_set: str = "default") -> dict | list[dict]:
+        """Tiny, fast settings for aeon's and our estimator checks."""
+        return {**DSPClassifier._get_test_params(), "n_members": 2}
+
+
+class DSPLITETimeClassifier(_DSPEnsemble):
+    """DSP-LITETime: five :class:`DSPClassifier` LITE members, probabilities averaged.
+
+    Hyper-parameters as :class:`DSPClassifier` (the backbone is LITE), plus ``n_members``.
+    ``compression_`` is ``1 - sum(pruned params) / sum(base params)`` over the members.
+    """
+
+    _fixed_member_params = {"backbone": "lite"}
+
+
+class DSPInceptionTimeClassifier(_DSPEnsemble):
+    """DSP-InceptionTime: five :class:`DSPClassifier` Inception members, probabilities averaged.
+
+    Hyper-parameters as :class:`DSPClassifier` (the backbone is Inception), plus
+    ``n_members``. ``compression_`` is ``1 - sum(pruned params) / sum(base params)``.
+    """
+
+    _fixed_member_params = {"backbone": "inception"}
