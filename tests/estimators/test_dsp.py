@@ -46,3 +46,22 @@ def test_dsp_recovery_modes_and_bad_settings(gunpoint):
                        ({"lam": -1.0}, "lam")):  # fmt: skip
         with pytest.raises(ValueError, match=match):
             DSPClassifier(**{**FAST, **bad}).fit(X_train, y_train)
+
+
+def test_uniform_control_matches_the_pruned_size(gunpoint):
+    from sparsetsc.nn import LITE, LITEConfig
+    from sparsetsc.prune import matched_uniform_width
+
+    X_train, y_train, _, _ = gunpoint
+    clf = DSPClassifier(n_epochs=3, recovery="none", **FAST).fit(X_train, y_train)
+    control = clf.uniform_control()
+    assert type(control).__name__ == "LITEClassifier" and control.n_filters <= 8
+    control.fit(X_train, y_train)
+    target = clf.pruned_cost_["params_trainable"]
+    got = estimator_cost(control).params_trainable
+    # no other width is closer to the pruned network's size
+    for width in range(1, 9):
+        size = sum(p.numel() for p in LITE(LITEConfig(1, 2, n_filters=width)).parameters()
+                   if p.requires_grad)  # fmt: skip
+        assert abs(got - target) <= abs(size - target)
+    assert matched_uniform_width(lambda f: LITE(LITEConfig(1, 2, n_filters=f)), 10**9, 5) == 5

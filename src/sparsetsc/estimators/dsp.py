@@ -19,9 +19,10 @@ from torch import nn
 from ..cost import model_cost
 from ..nn import LITE, Inception, InceptionConfig, LITEConfig
 from ..nn.handcrafted import HandCraftedFilters
-from ..prune import SparsityLoss, dsp_prune, stages_of
+from ..prune import SparsityLoss, dsp_prune, matched_uniform_width, stages_of
 from ..train import TrainConfig, fit_network, seeded
 from .base import BaseDeepClassifier
+from .lite import InceptionClassifier, LITEClassifier
 
 __all__ = ["DSPClassifier"]
 
@@ -154,11 +155,7 @@ class DSPClassifier(BaseDeepClassifier):
 
     def _build_network(self, n_channels: int, n_timepoints: int, n_classes: int) -> nn.Module:
         self._check_choices()
-        if self.backbone == "lite":
-            return LITE(LITEConfig(n_channels, n_classes, n_filters=self.n_filters,
-                                   hand_crafted=self._uses_hand_crafted()))  # fmt: skip
-        return Inception(InceptionConfig(n_channels, n_classes, n_filters=self.n_filters,
-                                         hand_crafted=self._uses_hand_crafted()))  # fmt: skip
+        return self._build_network_of_width(n_channels, n_classes, self.n_filters)
 
     def _min_timepoints(self) -> int:
         self._check_choices()
@@ -216,6 +213,34 @@ class DSPClassifier(BaseDeepClassifier):
         }
         self._finish_fit(plan, network, [], result)
         return self
+
+    def uniform_control(self) -> BaseDeepClassifier:
+        """An unfitted LITE / Inception classifier of uniform width with about as many
+        trainable parameters as the pruned network (the honesty control), trained like the
+        recovery (same epochs, batch, schedule and seed)."""
+        self._check_is_fitted()
+        n_channels, n_classes = self.metadata_["n_channels"], self.n_classes_
+        target = self.pruned_cost_["params_trainable"]
+
+        def build(width: int) -> nn.Module:
+            return self._build_network_of_width(n_channels, n_classes, width)
+
+        width = matched_uniform_width(build, target, self.n_filters)
+        epochs = len(self.history_) if self.recovery != "none" else self.n_epochs
+        common = {"n_filters": width, "hand_crafted": self._uses_hand_crafted(),
+                  "n_epochs": epochs, "batch_size": self.batch_size, "lr": self.lr,
+                  "lr_schedule": self.lr_schedule, "min_lr": self.min_lr,
+                  "normalize": self.normalize, "device": self.device,
+                  "random_state": self.random_state}  # fmt: skip
+        control_class = LITEClassifier if self.backbone == "lite" else InceptionClassifier
+        return control_class(**common)
+
+    def _build_network_of_width(self, n_channels: int, n_classes: int, width: int) -> nn.Module:
+        if self.backbone == "lite":
+            return LITE(LITEConfig(n_channels, n_classes, n_filters=width,
+                                   hand_crafted=self._uses_hand_crafted()))  # fmt: skip
+        return Inception(InceptionConfig(n_channels, n_classes, n_filters=width,
+                                         hand_crafted=self._uses_hand_crafted()))  # fmt: skip
 
     @classmethod
     def _get_test_params(cls, parameter_set: str = "default") -> dict | list[dict]:

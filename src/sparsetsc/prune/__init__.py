@@ -3,6 +3,7 @@ analysis that decides which channels survive, and the physical rebuild (torch-pr
 dependency graph, so no model class is special-cased)."""
 
 from .activity import active_channels, channel_activity, guard_groups, keep_channels
+from .controls import matched_uniform_width
 from .dsp import PruningResult, dsp_keep_masks, dsp_prune
 from .loss import SparsityLoss, StageRecorder, instance_l21
 from .rebuild import rebuild_from_shapes, remove_channels, stages_of
@@ -18,6 +19,7 @@ __all__ = [
     "guard_groups",
     "instance_l21",
     "keep_channels",
+    "matched_uniform_width",
     "rebuild_from_shapes",
     "remove_channels",
     "stages_of",
