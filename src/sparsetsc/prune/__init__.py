@@ -7,6 +7,7 @@ from .controls import matched_uniform_width
 from .dsp import PruningResult, dsp_keep_masks, dsp_prune
 from .loss import SparsityLoss, StageRecorder, instance_l21
 from .rebuild import rebuild_from_shapes, remove_channels, stages_of
+from .redundancy import instance_redundancy, redundancy
 
 __all__ = [
     "PruningResult",
@@ -17,10 +18,12 @@ __all__ = [
     "dsp_keep_masks",
     "dsp_prune",
     "guard_groups",
+    "instance_redundancy",
     "instance_l21",
     "keep_channels",
     "matched_uniform_width",
     "rebuild_from_shapes",
+    "redundancy",
     "remove_channels",
     "stages_of",
 ]
