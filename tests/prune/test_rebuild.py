@@ -118,3 +118,74 @@ def test_remove_channels_refuses_bad_masks():
     never[100] = False  # a hand-crafted channel
     with pytest.raises(ValueError, match="hand-crafted"):
         remove_channels(network, {"block1_relu": never}, x)
+
+
+class _UserNet(torch.nn.Module):
+    """A conv model sparsetsc knows nothing about."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = torch.nn.Sequential(
+            torch.nn.Conv1d(2, 12, 5, padding=2), torch.nn.BatchNorm1d(12), torch.nn.ReLU(),
+            torch.nn.Conv1d(12, 10, 3, padding=1), torch.nn.BatchNorm1d(10), torch.nn.ReLU(),
+        )
+        self.head = torch.nn.Linear(10, 3)
+
+    def forward(self, x):
+        return self.head(self.features(x).mean(dim=-1))
+
+
+def test_a_user_model_prunes_through_a_stage_description(zeroed):
+    from sparsetsc.nn import PrunableStage
+    from sparsetsc.prune import dsp_prune
+
+    torch.manual_seed(0)
+    network = _UserNet()
+    _randomise_batchnorm(network)
+    stages = [PrunableStage("features.2", "features.1", groups=(slice(0, 12),)),
+              PrunableStage("features.5", "features.4", groups=(slice(0, 10),))]  # fmt: skip
+    keep = {"features.2": np.arange(12) % 3 != 0, "features.5": np.arange(10) < 4}
+    x = torch.randn(6, 2, 25)
+    pruned = remove_channels(network, keep, x[:2], stages)
+    assert pruned.features[0].out_channels == 8 and pruned.features[3].out_channels == 4
+    assert pruned.head.in_features == 4
+    with torch.no_grad():
+        torch.testing.assert_close(pruned(x), zeroed(network, keep, x), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="does not describe its prunable stages"):
+        remove_channels(network, keep, x[:2])
+    # the whole DSP decision step works on it too; it stays a plain module
+    result = dsp_prune(network, x, min_count=0, stages=stages)
+    assert type(result.network) is _UserNet
+    assert set(result.keep) == {"features.2", "features.5"}
+
+
+@pytest.mark.parametrize("n_channels", [1, 3])  # without / with a bottleneck in block 0
+def test_dsn_prunes_bottlenecks_and_kernel_groups(n_channels, zeroed):
+    from sparsetsc.nn import DSN, DSNConfig
+    from sparsetsc.nn.layers import tap_bands
+
+    torch.manual_seed(0)
+    network = DSN(DSNConfig(n_channels, 2, n_filters=6, kernel_size=9, depth=3))
+    _randomise_batchnorm(network)
+    rng = np.random.default_rng(3)
+    stages = network.prunable_stages()
+    names = [s.output for s in stages]
+    assert ("blocks.0.bottleneck" in names) == (n_channels > 1)
+    keep = {}
+    for stage in stages:
+        width = 6 if stage.output.endswith("bottleneck") else 18
+        keep[stage.output] = guard_groups(rng.random(width) > 0.5, stage.groups)
+    keep["blocks.1"][6:12] = False  # empty kernel group 1 of block 1 ...
+    keep["blocks.1"] = guard_groups(keep["blocks.1"], stages[names.index("blocks.1")].groups)
+    x = torch.randn(4, n_channels, 30)
+    pruned = remove_channels(network, keep, x[:2])
+    with torch.no_grad():
+        torch.testing.assert_close(pruned(x), zeroed(network, keep, x), rtol=1e-4, atol=1e-5)
+    # ... keeps one channel (the guard), and every group keeps its own taps
+    conv = pruned.blocks[1].conv
+    sizes = [int(keep["blocks.1"][g * 6:(g + 1) * 6].sum()) for g in range(3)]
+    assert sizes[1] == 1
+    assert [(o1 - o0, t1 - t0) for o0, o1, t0, t1 in conv.regions] == [
+        (sizes[0], 3), (1, 6), (sizes[2], 9)
+    ]
+    assert tap_bands(conv.regions, 9) is not None  # still the fast nested-band path

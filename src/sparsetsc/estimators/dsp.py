@@ -19,7 +19,7 @@ from torch import nn
 from ..cost import model_cost
 from ..nn import LITE, Inception, InceptionConfig, LITEConfig
 from ..nn.handcrafted import HandCraftedFilters
-from ..prune import SparsityLoss, dsp_prune, matched_uniform_width, stages_of
+from ..prune import SparsityLoss, dsp_prune, matched_uniform_width, stage_width, stages_of
 from ..train import TrainConfig, fit_network, seeded
 from .base import BaseDeepClassifier
 from .lite import InceptionClassifier, LITEClassifier
@@ -171,7 +171,7 @@ class DSPClassifier(BaseDeepClassifier):
             modules = dict(network.named_modules())
             for stage in stages:
                 if stage.fixed:
-                    width = modules[stage.root].num_features
+                    width = stage_width(modules[stage.root])
                     penalised = np.ones(width, dtype=bool)
                     for fixed in stage.fixed:
                         penalised[fixed] = False

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from .layers import RegionConv1d, kernel_group_regions
+from .stages import PrunableStage
 
 __all__ = ["DSNConfig", "DSN"]
 
@@ -114,6 +115,20 @@ class DSN(nn.Module):
         self.pool = nn.AdaptiveAvgPool1d(config.pool_size)
         self.head = nn.Conv1d(config.conv_channels, config.n_classes, 1, bias=False)
         self.head_bn = nn.BatchNorm1d(config.n_classes)
+
+    def prunable_stages(self) -> list[PrunableStage]:
+        """For structured pruning: each bottleneck's outputs and each block's output (after
+        BatchNorm and ReLU), every kernel group keeping at least one channel."""
+        stages = []
+        for d, block in enumerate(self.blocks):
+            if isinstance(block.bottleneck, nn.Conv1d):
+                width = block.bottleneck.out_channels
+                stages.append(PrunableStage(f"blocks.{d}.bottleneck", f"blocks.{d}.bottleneck",
+                                            groups=(slice(0, width),)))  # fmt: skip
+            regions = block.conv.regions or [(0, block.conv.out_channels, 0, 0)]
+            groups = tuple(slice(out_start, out_stop) for out_start, out_stop, _, _ in regions)
+            stages.append(PrunableStage(f"blocks.{d}", f"blocks.{d}.bn", groups=groups))
+        return stages
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """(batch, channels, time) -> (batch, conv_channels, time)."""

@@ -6,7 +6,7 @@ from .activity import active_channels, channel_activity, guard_groups, keep_chan
 from .controls import matched_uniform_width
 from .dsp import PruningResult, dsp_keep_masks, dsp_prune
 from .loss import SparsityLoss, StageRecorder, instance_l21
-from .rebuild import rebuild_from_shapes, remove_channels, stages_of
+from .rebuild import rebuild_from_shapes, remove_channels, stage_width, stages_of
 from .redundancy import instance_redundancy, redundancy
 
 __all__ = [
@@ -25,5 +25,6 @@ __all__ = [
     "rebuild_from_shapes",
     "redundancy",
     "remove_channels",
+    "stage_width",
     "stages_of",
 ]

@@ -20,13 +20,13 @@ from torch import nn
 
 from ..nn.stages import PrunableStage
 from .activity import channel_activity, guard_groups, keep_channels
-from .rebuild import rebuild_from_shapes, remove_channels, stages_of
+from .rebuild import rebuild_from_shapes, remove_channels, stage_width, stages_of
 
 __all__ = ["PruningResult", "dsp_keep_masks", "dsp_prune"]
 
 
 def _stage_width(network: nn.Module, stage: PrunableStage) -> int:
-    return dict(network.named_modules())[stage.root].num_features
+    return stage_width(dict(network.named_modules())[stage.root])
 
 
 def _fixed_mask(width: int, stage: PrunableStage) -> np.ndarray:

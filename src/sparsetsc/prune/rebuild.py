@@ -25,10 +25,10 @@ import torch_pruning as tp
 from torch import nn
 
 from ..nn.handcrafted import HandCraftedFilters
-from ..nn.layers import full_kernels
+from ..nn.layers import RegionConv1d, full_kernels
 from ..nn.stages import PrunableStage
 
-__all__ = ["rebuild_from_shapes", "remove_channels", "stages_of"]
+__all__ = ["rebuild_from_shapes", "remove_channels", "stage_width", "stages_of"]
 
 
 class _HandCraftedPruner(tp.pruner.function.BasePruningFunc):
@@ -95,6 +95,7 @@ def remove_channels(
     # Trace on plain convolutions (region-restricted ones run dense; their masked weights are
     # zero outside the regions anyway) with an input that requires grad, so that even the
     # layers reading only frozen weights appear in the graph.
+    removed_outputs: list[tuple[RegionConv1d, list[int]]] = []
     with full_kernels(pruned):
         graph = tp.DependencyGraph().build_dependency(
             pruned,
@@ -104,18 +105,24 @@ def remove_channels(
         )
         for name, mask in keep.items():
             root = modules[by_output[name].root]
+            width = stage_width(root)
             mask = np.asarray(mask, dtype=bool)
-            if mask.shape != (root.num_features,):
+            if mask.shape != (width,):
                 raise ValueError(
-                    f"stage {name!r}: keep has {mask.shape} entries, the stage has "
-                    f"{root.num_features} channels"
+                    f"stage {name!r}: keep has {mask.shape} entries, the stage has {width} "
+                    "channels"
                 )
             drop = np.flatnonzero(~mask).tolist()
             if not drop:
                 continue
             if len(drop) == len(mask):
                 raise ValueError(f"stage {name!r} would lose every channel; keep at least one")
-            group = graph.get_pruning_group(root, tp.prune_batchnorm_out_channels, idxs=drop)
+            prune_root = (
+                tp.prune_batchnorm_out_channels
+                if isinstance(root, nn.modules.batchnorm._BatchNorm)
+                else tp.prune_conv_out_channels
+            )
+            group = graph.get_pruning_group(root, prune_root, idxs=drop)
             if any(isinstance(item.dep.target.module, HandCraftedFilters) for item in group.items):
                 raise ValueError(
                     f"stage {name!r}: the hand-crafted filters are never pruned; keep their "
@@ -123,8 +130,39 @@ def remove_channels(
                 )
             if not graph.check_pruning_group(group):
                 raise ValueError(f"stage {name!r}: torch-pruning refuses to remove {drop}")
+            for item in group.items:
+                module = item.dep.target.module
+                removes_outputs = item.dep.handler == tp.prune_conv_out_channels
+                if isinstance(module, RegionConv1d) and removes_outputs:
+                    removed_outputs.append((module, list(item.idxs)))
             group.prune()
+    # full_kernels restored the old kernel-group regions; shrink them to the kept channels.
+    for module, removed in removed_outputs:
+        module.regions = _shrink_regions(module.regions, removed)
     return pruned
+
+
+def stage_width(root: nn.Module) -> int:
+    """Channels of a stage: its root BatchNorm's features or root convolution's outputs."""
+    if isinstance(root, nn.modules.batchnorm._BatchNorm):
+        return root.num_features
+    if isinstance(root, nn.Conv1d):
+        return root.out_channels
+    raise ValueError(f"a stage root must be a BatchNorm or a Conv1d; got {type(root).__name__}")
+
+
+def _shrink_regions(
+    regions: list[tuple[int, int, int, int]], removed: Sequence[int]
+) -> list[tuple[int, int, int, int]]:
+    # Each kept output channel keeps its group's taps; groups stay contiguous and in order.
+    removed = set(removed)
+    shrunk, start = [], 0
+    for out_start, out_stop, tap_start, tap_stop in regions:
+        kept = sum(1 for c in range(out_start, out_stop) if c not in removed)
+        if kept:
+            shrunk.append((start, start + kept, tap_start, tap_stop))
+            start += kept
+    return shrunk
 
 
 def rebuild_from_shapes(pruned: nn.Module) -> nn.Module:
