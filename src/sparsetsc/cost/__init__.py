@@ -18,6 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ..nn.handcrafted import HandCraftedFilters
 from ..nn.layers import full_kernels
+from .latency import measure_latency
 
 __all__ = [
     "ModelCost",
@@ -26,6 +27,7 @@ __all__ = [
     "count_nonzero_parameters",
     "count_macs",
     "model_cost",
+    "measure_latency",
 ]
 
 _aten = torch.ops.aten
