@@ -44,6 +44,17 @@ def run_resumable(
     return pd.read_csv(out)
 
 
+def append_rows(out: Path, fields: list[str], rows: list[dict]) -> None:
+    """Append ``rows`` to the CSV ``out`` (header written when the file is new)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    new = not out.exists() or not out.stat().st_size
+    with out.open("a", newline="") as handle:
+        writer = csv.DictWriter(handle, fields)
+        if new:
+            writer.writeheader()
+        writer.writerows(rows)
+
+
 def _cell(value: object) -> str:
     if isinstance(value, float):
         return "" if np.isnan(value) else f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4f}"
