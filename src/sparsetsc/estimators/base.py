@@ -45,7 +45,6 @@ class FitPlan:
     targets: np.ndarray  # class indices
 
 
-
 class ValidatedClassifier(BaseClassifier):
     """aeon ``BaseClassifier`` with sparsetsc's input checks (clear errors, before any work).
 
