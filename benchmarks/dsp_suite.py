@@ -6,7 +6,10 @@ recovery from scratch) and the honesty control (the same backbone with a uniform
 matched to the DSP members' mean trainable parameter count). Each row of the CSV holds
 accuracy, parameters, MACs, compression against the base, and the measured CPU inference
 latency of the ensemble at batch 1 and 64. The summary gives mean compression, W/T/L and the
-Wilcoxon signed-rank p-value of DSP against the base and against the control.
+Wilcoxon signed-rank p-value of DSP against the base and against the control. A second CSV
+(``*_redundancy.csv``) holds, per stage, the redundancy of the first member's channels
+(pairwise mutual information, effective rank, 95 % energy; ``sparsetsc.prune.redundancy``) on
+up to ``REDUNDANCY_INSTANCES`` training series, for the three models: before and after pruning.
 
     python benchmarks/dsp_suite.py --data-root ../shared/data/UCRArchive_2018 \
         --datasets GunPoint,Coffee,ECG200 --backbone lite --epochs 300 --members 5
@@ -35,7 +38,7 @@ from sparsetsc.estimators import (
     LITETimeClassifier,
 )
 from sparsetsc.nn import LITE, Inception, InceptionConfig, LITEConfig
-from sparsetsc.prune import matched_uniform_width
+from sparsetsc.prune import matched_uniform_width, redundancy, stage_width, stages_of
 from suite_common import append_rows, markdown
 
 FIELDS = ["dataset", "backbone", "model", "seed", "epochs", "accuracy", "params",
@@ -43,6 +46,10 @@ FIELDS = ["dataset", "backbone", "model", "seed", "epochs", "accuracy", "params"
           "latency_b64_ms", "fit_seconds"]  # fmt: skip
 BASE = {"lite": LITETimeClassifier, "inception": InceptionTimeClassifier}
 DSP = {"lite": DSPLITETimeClassifier, "inception": DSPInceptionTimeClassifier}
+REDUNDANCY_FIELDS = ["dataset", "backbone", "model", "seed", "epochs", "stage", "stage_index",
+                     "width", "mutual_information", "effective_rank", "energy95"]  # fmt: skip
+#: Training series the redundancy is averaged over (its mutual information is quadratic in width).
+REDUNDANCY_INSTANCES = 100
 
 
 def _latency_ms(ensemble, n_channels: int, n_timepoints: int, batch_size: int) -> float:
@@ -69,11 +76,23 @@ def _row(dataset, backbone, model, seed, epochs, clf, X_test, y_test, seconds, b
     }  # fmt: skip
 
 
+def _redundancy_rows(dataset, backbone, model, seed, epochs, clf, X_train) -> list[dict]:
+    network = clf.estimators_[0].network_
+    X = clf.estimators_[0]._prepare(X_train[:REDUNDANCY_INSTANCES])
+    stages = stages_of(network)
+    measured = redundancy(network, X, stages)
+    return [{"dataset": dataset, "backbone": backbone, "model": model, "seed": seed,
+             "epochs": epochs, "stage": stage.output, "stage_index": index,
+             "width": stage_width(network.get_submodule(stage.root)),
+             **{k: round(v, 5) for k, v in measured[stage.output].items()}}
+            for index, stage in enumerate(stages)]  # fmt: skip
+
+
 def run_dataset(dataset: str, backbone: str, seed: int, epochs: int, members: int,
-                root: str | None) -> list[dict]:  # fmt: skip
+                root: str | None) -> tuple[list[dict], list[dict]]:  # fmt: skip
     X_train, y_train, X_test, y_test = sparsetsc.load_train_test(dataset, root=root)
     common = {"n_members": members, "n_epochs": epochs, "random_state": seed, "device": "cpu"}
-    rows = []
+    rows, redundancy_rows = [], []
     started = time.perf_counter()
     base = BASE[backbone](**common).fit(X_train, y_train)
     base_seconds = time.perf_counter() - started
@@ -98,7 +117,8 @@ def run_dataset(dataset: str, backbone: str, seed: int, epochs: int, members: in
     for model, clf, seconds, model_width in runs:
         rows.append(_row(dataset, backbone, model, seed, epochs, clf, X_test, y_test, seconds,
                          base_params, model_width))  # fmt: skip
-    return rows
+        redundancy_rows += _redundancy_rows(dataset, backbone, model, seed, epochs, clf, X_train)
+    return rows, redundancy_rows
 
 
 def main() -> None:
@@ -114,6 +134,7 @@ def main() -> None:
     datasets = args.datasets.split(",")
 
     out = Path(args.out)
+    redundancy_out = out.with_name(out.stem + "_redundancy.csv")
     for dataset in datasets:
         for seed in range(args.seeds):
             previous = pd.read_csv(out) if out.exists() else pd.DataFrame(columns=FIELDS)
@@ -123,8 +144,9 @@ def main() -> None:
             ).any()  # fmt: skip
             if done:  # resumable: each (dataset, seed) is written once, all three models
                 continue
-            rows = run_dataset(dataset, args.backbone, seed, args.epochs, args.members,
-                               args.data_root)  # fmt: skip
+            rows, redundancy_rows = run_dataset(dataset, args.backbone, seed, args.epochs,
+                                                args.members, args.data_root)  # fmt: skip
+            append_rows(redundancy_out, REDUNDANCY_FIELDS, redundancy_rows)
             append_rows(out, FIELDS, rows)
             for row in rows:
                 print(row, flush=True)
@@ -155,6 +177,17 @@ def main() -> None:
                                       "latency_b64_ms", "fit_seconds"]].mean()  # fmt: skip
     print("\nMean cost per ensemble (latency: CPU, median of 20 passes, members summed)\n")
     print(markdown(costs.reindex(["base", "dsp", "uniform"])))
+    measures = pd.read_csv(redundancy_out)
+    measures = measures[(measures.backbone == args.backbone) & (measures.epochs == args.epochs)
+                        & measures.dataset.isin(datasets)]  # fmt: skip
+    per_stage = measures.pivot_table(
+        index="stage_index", columns="model",
+        values=["width", "mutual_information", "effective_rank"], aggfunc="mean")  # fmt: skip
+    per_stage.columns = [f"{value} {model}" for value, model in per_stage.columns]
+    print(f"\nRedundancy per stage, first member, mean over datasets and seeds (up to "
+          f"{REDUNDANCY_INSTANCES} training series; lower mutual information and higher "
+          f"effective rank: less redundant)\n")  # fmt: skip
+    print(markdown(per_stage))
 
 
 if __name__ == "__main__":

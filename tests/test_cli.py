@@ -105,6 +105,30 @@ def test_members_on_a_single_model_is_a_usage_error(toy_root, tmp_path, capsys):
     assert not (tmp_path / "m").exists()
 
 
+def test_param_sets_any_hyper_parameter(toy_root, capsys):
+    # LITE at 8 filters: 3 branches of 8 (kernels 40, 20, 10), BN over 8*3 + 17 channels,
+    # two separable convs of 8 (kernels 20 and 10) with BN, and the 2-class head.
+    first = 8 * 70 + 2 * 41
+    separable = (41 * 20 + 41 * 8 + 2 * 8) + (8 * 10 + 8 * 8 + 2 * 8)
+    status = main(["fit", "--model", "lite", "--dataset", "Toy", "--data-root", str(toy_root),
+                   "--epochs", "1", "--json", "--quiet", "--device", "cpu",
+                   "--param", "n_filters=8", "--param", "lr_schedule=constant"])  # fmt: skip
+    assert status == 0
+    assert json.loads(capsys.readouterr().out)["params_trainable"] == first + separable + 9 * 2
+
+
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [("lam=1e-5", "lite has no such parameter"), ("n_filters", "expects NAME=VALUE")],
+)
+def test_bad_param_is_a_usage_error_before_training(param, message, toy_root, tmp_path, capsys):
+    status = main(["fit", "--model", "lite", "--dataset", "Toy", "--data-root", str(toy_root),
+                   "--param", param, "--out", str(tmp_path / "m")])  # fmt: skip
+    assert status == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
 def test_fit_is_deterministic_for_a_seed(toy_root, capsys):
     args = ["fit", "--model", "fcn", "--dataset", "Toy", "--data-root", str(toy_root),
             "--epochs", "2", "--json", "--quiet", "--device", "cpu"]

@@ -7,6 +7,7 @@ Every command checks its arguments before any training or writing. Results go to
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import sys
 import time
@@ -84,6 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:N"
     )
+    fit.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set any hyper-parameter of the model (repeatable), e.g. --param lam=2e-5 "
+        "--param recovery=finetune; VALUE is read as a Python literal when it is one "
+        "(2e-5, 3, True, None, (4, 2, 1)), else as text",
+    )
     fit.add_argument("--out", metavar="DIR", help="save the fitted model to this directory")
     fit.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -135,6 +145,24 @@ def _check_out_dir(out: str | None) -> None:
         raise UsageError(f"--out {out} is a non-empty directory that is not a saved model")
 
 
+def _parse_params(pairs: list[str], known: dict[str, Any], model: str) -> dict[str, Any]:
+    """``NAME=VALUE`` strings as estimator parameters; unknown names are usage errors."""
+    params = {}
+    for pair in pairs:
+        name, separator, text = pair.partition("=")
+        if not separator or not name:
+            raise UsageError(f"--param expects NAME=VALUE; got {pair!r}")
+        if name not in known:
+            raise UsageError(
+                f"--param {name}: {model} has no such parameter; it has {', '.join(sorted(known))}"
+            )
+        try:
+            params[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            params[name] = text  # e.g. recovery=finetune
+    return params
+
+
 def _fit(args: argparse.Namespace) -> dict[str, Any]:
     if args.epochs is not None and args.epochs < 1:
         raise UsageError(f"--epochs must be >= 1; got {args.epochs}")
@@ -154,6 +182,7 @@ def _fit(args: argparse.Namespace) -> dict[str, Any]:
         if args.members < 1:
             raise UsageError(f"--members must be >= 1; got {args.members}")
         params["n_members"] = args.members
+    params.update(_parse_params(args.param, estimator_class().get_params(), args.model))
     estimator = estimator_class(**params)
     X_train, y_train, X_test, y_test = load_train_test(
         args.dataset, root=args.data_root, download=not args.no_download
