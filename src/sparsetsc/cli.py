@@ -1,4 +1,4 @@
-"""The ``sparsetsc`` command: fit, evaluate and list datasets.
+"""The ``sparsetsc`` command: fit, evaluate, list datasets, analyse, sweep and report.
 
 Every command checks its arguments before any training or writing. Results go to stdout
 (one JSON object with ``--json``); progress bars and messages go to stderr.
@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from .bench import SUITES, available_models, make_estimator, plan_sweep, resolve_datasets, run_sweep
 from .cost import estimator_cost
 from .data import (
     archive_datasets,
@@ -119,6 +120,66 @@ def build_parser() -> argparse.ArgumentParser:
         "--all", action="store_true", help="list every dataset the archive download knows"
     )
     datasets.add_argument("--json", action="store_true", help="print a JSON list on stdout")
+
+    bench = commands.add_parser(
+        "bench",
+        help="sweep models x datasets x resamples into a resumable runs directory",
+        description="Run every (model, dataset, resample) job not yet finished in RUNS: one "
+        "tsml-format result file per job, written atomically. Rerunning skips finished jobs; "
+        "failed jobs are recorded and reported (rerun them with --retry-failed).",
+    )
+    bench.add_argument(
+        "--models",
+        required=True,
+        help="comma-separated model keys: " + ", ".join(available_models()),
+    )
+    bench.add_argument(
+        "--datasets",
+        required=True,
+        help=f"a suite ({', '.join(SUITES)}), a comma-separated list, or a file of names",
+    )
+    bench.add_argument("--data-root", metavar="DIR", help="archive folder (as for fit)")
+    bench.add_argument(
+        "--seeds", type=int, default=1, metavar="S",
+        help="resamples 0..S-1 (0 = the official split; k > 0 = aeon's stratified resample k)",
+    )  # fmt: skip
+    bench.add_argument("--epochs", type=int, metavar="N", help="epoch budget of the deep models")
+    bench.add_argument("--runs", default="runs/bench", metavar="DIR", help="results directory")
+    bench.add_argument(
+        "--param", action="append", default=[], metavar="MODEL:NAME=VALUE",
+        help="set a hyper-parameter of one model, e.g. --param dsp-lite:lam=2e-5",
+    )  # fmt: skip
+    bench.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N")
+    bench.add_argument(
+        "--n-jobs", type=int, default=1, metavar="J",
+        help="jobs at once (local processes or Dask workers); torch threads are split among them",
+    )  # fmt: skip
+    bench.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="run on Dask: a scheduler address (tcp://host:8786, e.g. from dask-jobqueue's "
+        "SLURMCluster) or 'local' for a LocalCluster of --n-jobs workers",
+    )  # fmt: skip
+    bench.add_argument("--retry-failed", action="store_true", help="run failed jobs again")
+    bench.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    report = commands.add_parser(
+        "report",
+        help="tables, statistics and figures from a runs directory",
+        description="Write report.md, report.html, CSV tables, a critical-difference diagram "
+        "and an accuracy-vs-MACs scatter for the results in RUNS_DIR.",
+    )
+    report.add_argument("runs_dir", metavar="RUNS_DIR")
+    report.add_argument(
+        "--against", metavar="METHODS",
+        help="comma-separated published methods to compare with, e.g. InceptionTime,LITETime,"
+        "ROCKET (Method@source picks a table)",
+    )  # fmt: skip
+    report.add_argument(
+        "--published", metavar="DIR",
+        help="folder of published result tables (bake-off <Method>_accuracy.csv, "
+        "repository tables)",
+    )  # fmt: skip
+    report.add_argument("--out", metavar="DIR", help="output folder (default RUNS_DIR/report)")
 
     analyze = commands.add_parser(
         "analyze",
@@ -255,6 +316,69 @@ def _pruning_summary(estimator: Any) -> dict[str, Any]:
     }
 
 
+def _bench_params(pairs: list[str], models: list[str]) -> dict[str, dict[str, Any]]:
+    by_model: dict[str, list[str]] = {}
+    for pair in pairs:
+        model, separator, setting = pair.partition(":")
+        if not separator or model not in models:
+            raise UsageError(
+                f"--param expects MODEL:NAME=VALUE with MODEL one of {', '.join(models)}; "
+                f"got {pair!r}"
+            )
+        by_model.setdefault(model, []).append(setting)
+    return {
+        model: _parse_params(settings, make_estimator(model, 0).get_params(), model)
+        for model, settings in by_model.items()
+    }
+
+
+def _bench(args: argparse.Namespace) -> int:
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if args.seeds < 1:
+        raise UsageError(f"--seeds must be >= 1; got {args.seeds}")
+    if args.n_jobs < 1:
+        raise UsageError(f"--n-jobs must be >= 1; got {args.n_jobs}")
+    unknown = [m for m in models if m not in available_models()]
+    if unknown:
+        raise UsageError(
+            f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(available_models())}"
+        )
+    plan = plan_sweep(
+        models, resolve_datasets(args.datasets), range(args.seeds), args.runs,
+        epochs=args.epochs, params=_bench_params(args.param, models), device=args.device,
+        data_root=args.data_root, retry_failed=args.retry_failed,
+    )  # fmt: skip
+    total = len(plan.to_run) + len(plan.finished) + len(plan.failed_before)
+    say = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
+    say(f"{total} jobs: {len(plan.finished)} finished before, {len(plan.failed_before)} failed "
+        f"before, {len(plan.to_run)} to run -> {args.runs}")  # fmt: skip
+    for job, message in plan.corrupt:
+        print(f"corrupt result of {job}, running it again: {message}", file=sys.stderr)
+    for job, message in plan.failed_before:
+        print(f"skipped {job}, failed before ({message}); --retry-failed runs it", file=sys.stderr)
+    summary = run_sweep(plan, data_root=args.data_root, n_jobs=args.n_jobs,
+                        scheduler=args.scheduler, progress=not args.quiet)  # fmt: skip
+    for outcome in summary.failed:
+        print(f"FAILED {outcome.job}: {outcome.error}", file=sys.stderr)
+    done = len(summary.outcomes) - len(summary.failed)
+    print(f"{done} jobs done, {len(summary.failed)} failed, {len(plan.finished)} finished "
+          f"before, {len(plan.failed_before)} skipped as failed before, "
+          f"in {summary.seconds:.1f} s")  # fmt: skip
+    return 1 if summary.failed or plan.failed_before else 0
+
+
+def _report(args: argparse.Namespace) -> None:
+    from .report import build_report
+
+    against = [m.strip() for m in args.against.split(",") if m.strip()] if args.against else None
+    report = build_report(args.runs_dir, args.out, against, args.published)
+    print(report.ranks.to_string())
+    for name, path in report.files.items():
+        print(f"{name}: {path}", file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+
+
 def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
     estimator = load(args.model_dir, device=args.device)
     X, y = load_dataset(
@@ -349,6 +473,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(names) if args.json else "\n".join(names))
         elif args.command == "analyze":
             _analyze(args)
+        elif args.command == "bench":
+            return _bench(args)
+        elif args.command == "report":
+            _report(args)
     except (ValueError, FileNotFoundError, FileExistsError) as err:
         print(f"sparsetsc {args.command}: error: {err}", file=sys.stderr)
         return 2

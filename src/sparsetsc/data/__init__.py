@@ -56,6 +56,7 @@ from .archive import (
     list_datasets,
     load_dataset,
     load_train_test,
+    locate_dataset,
     resolve_root,
 )
 from .download import DownloadError, cache_dir, download_dataset
@@ -76,6 +77,7 @@ __all__ = [
     "list_datasets",
     "load_dataset",
     "load_train_test",
+    "locate_dataset",
     "resolve_root",
     "znormalize",
 ]

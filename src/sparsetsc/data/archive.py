@@ -38,6 +38,7 @@ __all__ = [
     "list_datasets",
     "load_dataset",
     "load_train_test",
+    "locate_dataset",
     "resolve_root",
 ]
 
@@ -296,6 +297,19 @@ def _locate(
     if _is_path(name_or_path):
         return _locate_path(Path(name_or_path).expanduser())
     return _locate_name(name_or_path, root, download)
+
+
+def locate_dataset(
+    name_or_path: str | os.PathLike[str],
+    root: str | os.PathLike[str] | None = None,
+    download: bool = False,
+) -> dict[str, Path]:
+    """The files of a dataset by split (``{"train": ..., "test": ...}``) without reading them.
+
+    Raises :class:`DatasetNotFoundError` (a ``ValueError``) naming the places searched, so a
+    sweep can check all its datasets before any work.
+    """
+    return _locate(name_or_path, root, download)
 
 
 def load_dataset(

@@ -1,0 +1,40 @@
+"""Benchmark sweeps: models × datasets × resamples, resumable, local or on Dask.
+
+Results are tsml-eval classification files plus our metadata (:mod:`.store`); published
+results of other methods are read by :mod:`.published`; :mod:`sparsetsc.report` turns a
+runs directory into tables and figures.
+"""
+
+from __future__ import annotations
+
+from .jobs import Job, JobOutcome, load_resample, run_job
+from .models import DISPLAY_NAMES, PEERS, available_models, make_estimator
+from .published import load_published, published_accuracy, read_table
+from .store import CorruptResultError, Result, read_result, result_path, write_result
+from .suites import SUITES, resolve_datasets
+from .sweep import SweepPlan, SweepSummary, plan_sweep, run_sweep
+
+__all__ = [
+    "DISPLAY_NAMES",
+    "PEERS",
+    "SUITES",
+    "CorruptResultError",
+    "Job",
+    "JobOutcome",
+    "Result",
+    "SweepPlan",
+    "SweepSummary",
+    "available_models",
+    "load_published",
+    "load_resample",
+    "make_estimator",
+    "plan_sweep",
+    "published_accuracy",
+    "read_result",
+    "read_table",
+    "resolve_datasets",
+    "result_path",
+    "run_job",
+    "run_sweep",
+    "write_result",
+]

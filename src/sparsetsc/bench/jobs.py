@@ -1,0 +1,214 @@
+"""One job of a sweep: fit a model on one dataset resample, predict its test split, write.
+
+Resample 0 is the archive's official train/test split; resample k > 0 is aeon's stratified
+resample of train + test with seed k (the tsml-eval convention, so results line up with the
+bake-off's 30 resamples). The model's ``random_state`` is the resample id.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..cost import estimator_cost
+from ..data import check_labels_seen, load_train_test
+from .models import DISPLAY_NAMES, make_estimator
+from .store import failure_path, result_path, write_failure, write_result
+
+__all__ = ["Job", "JobOutcome", "load_resample", "run_job"]
+
+#: Repeats of the timed prediction at batch 1 and at batch 64 (the median is kept).
+LATENCY_REPEATS = (7, 3)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A (model, dataset, resample) with the sweep's epoch budget and overrides."""
+
+    model: str
+    dataset: str
+    resample: int
+    epochs: int | None = None
+    params: tuple[tuple[str, Any], ...] = ()
+    device: str = "cpu"
+
+    @property
+    def name(self) -> str:
+        """The model's display name: the results folder."""
+        return DISPLAY_NAMES.get(self.model, self.model)
+
+    def result_path(self, runs_dir: str | os.PathLike[str]) -> Path:
+        return result_path(runs_dir, self.name, self.dataset, self.resample)
+
+    def failure_path(self, runs_dir: str | os.PathLike[str]) -> Path:
+        return failure_path(runs_dir, self.name, self.dataset, self.resample)
+
+    def __str__(self) -> str:
+        return f"{self.name}/{self.dataset}/resample {self.resample}"
+
+
+@dataclass
+class JobOutcome:
+    """What happened to a job: ``done`` with its accuracy, or ``failed`` with the error."""
+
+    job: Job
+    status: str
+    seconds: float
+    accuracy: float | None = None
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@cache
+def git_revision() -> str | None:
+    """The git commit of the installed sources when they are a checkout, else None."""
+    try:
+        completed = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return completed.stdout.strip() or None if completed.returncode == 0 else None
+
+
+def load_resample(
+    dataset: str, resample: int, data_root: str | None, download: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Train/test data of one resample (0 = the official split)."""
+    X_train, y_train, X_test, y_test = load_train_test(dataset, root=data_root, download=download)
+    if resample == 0:
+        return X_train, y_train, X_test, y_test
+    from aeon.benchmarking.resampling import stratified_resample_data
+
+    return stratified_resample_data(X_train, y_train, X_test, y_test, random_state=resample)
+
+
+def _median_seconds(predict, X: np.ndarray, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        predict(X)
+        times.append(time.perf_counter() - started)
+    return float(np.median(times))
+
+
+def _latency_ms(estimator: Any, X_test: np.ndarray) -> dict[str, float]:
+    # Through the estimator's own predict_proba, so preprocessing counts and peers compare fairly.
+    batch64 = X_test[np.arange(64) % len(X_test)]
+    one = _median_seconds(estimator.predict_proba, X_test[:1], LATENCY_REPEATS[0])
+    many = _median_seconds(estimator.predict_proba, batch64, LATENCY_REPEATS[1])
+    return {"latency_b1_ms": round(1000 * one, 3), "latency_b64_ms": round(1000 * many, 3)}
+
+
+def _cost(estimator: Any) -> dict[str, int | None]:
+    try:
+        cost = estimator_cost(estimator)
+    except (TypeError, AttributeError, ValueError):
+        # Peers (ROCKET) have no network to count.
+        return dict.fromkeys(("params", "params_nonzero", "params_trainable", "macs", "macs_dense"))
+    return {
+        "params": cost.params,
+        "params_nonzero": cost.params_nonzero,
+        "params_trainable": cost.params_trainable,
+        "macs": cost.macs,
+        "macs_dense": cost.macs_dense,
+    }
+
+
+def _epochs_run(estimator: Any) -> int | None:
+    members = getattr(estimator, "estimators_", None)
+    member = members[0] if members else estimator
+    history = getattr(member, "history_", None)
+    return len(history) if history is not None else None
+
+
+def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: bool) -> float:
+    X_train, y_train, X_test, y_test = load_resample(job.dataset, job.resample, data_root, download)
+    check_labels_seen(y_test, np.unique(y_train))
+    estimator = make_estimator(job.model, job.resample, job.epochs, job.device, dict(job.params))
+    started = time.perf_counter()
+    estimator.fit(X_train, y_train)
+    fit_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    probabilities = estimator.predict_proba(X_test)
+    predict_seconds = time.perf_counter() - started
+    classes = list(estimator.classes_)
+    class_index = {label: index for index, label in enumerate(classes)}
+    y_true = np.array([class_index[label] for label in y_test])
+    y_pred = np.argmax(probabilities, axis=1)
+    metadata = {
+        "model_key": job.model,
+        "estimator": type(estimator).__name__,
+        "requested_epochs": job.epochs,
+        "epochs": _epochs_run(estimator),
+        "params_override": dict(job.params),
+        **_cost(estimator),
+        "fit_seconds": round(fit_seconds, 3),
+        "predict_seconds": round(predict_seconds, 4),
+        **_latency_ms(estimator, X_test),
+        "classes": [str(label) for label in classes],
+        "n_train": int(len(y_train)),
+        "n_channels": int(X_train.shape[1]),
+        "n_timepoints": int(X_train.shape[2]),
+        "device": job.device,
+        "torch_threads": _torch_threads(),
+        "sparsetsc_version": __version__,
+        "git_revision": git_revision(),
+        "host": platform.node(),
+    }
+    write_result(job.result_path(runs_dir), dataset=job.dataset, model=job.name,
+                 resample=job.resample, y_true=y_true, y_pred=y_pred,
+                 probabilities=probabilities, metadata=metadata)  # fmt: skip
+    return float(np.mean(y_true == y_pred))
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def run_job(
+    job: Job,
+    runs_dir: str,
+    data_root: str | None = None,
+    download: bool = False,
+    torch_threads: int | None = None,
+) -> JobOutcome:
+    """Run one job and write its result file, or its failure record if it raises.
+
+    Never raises for an error inside the job (it is recorded instead), so one bad dataset
+    does not stop a sweep; ``KeyboardInterrupt`` and other non-``Exception`` exits propagate.
+    """
+    if torch_threads is not None:
+        import torch
+
+        torch.set_num_threads(torch_threads)
+    started = time.perf_counter()
+    failure = job.failure_path(runs_dir)
+    try:
+        accuracy = _fit_and_write(job, runs_dir, data_root, download)
+    except Exception as err:  # noqa: BLE001 - recorded, reported, never lost
+        seconds = time.perf_counter() - started
+        write_failure(failure, {
+            "job": asdict(job), "error_type": type(err).__name__, "error": str(err),
+            "traceback": traceback.format_exc(), "seconds": round(seconds, 3),
+            "sparsetsc_version": __version__, "git_revision": git_revision(),
+        })  # fmt: skip
+        return JobOutcome(job, "failed", seconds, error=f"{type(err).__name__}: {err}")
+    failure.unlink(missing_ok=True)  # a retried job that now succeeded
+    return JobOutcome(job, "done", time.perf_counter() - started, accuracy=accuracy)

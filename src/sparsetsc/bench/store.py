@@ -1,0 +1,201 @@
+"""Result files of a sweep: the tsml-eval classification format plus our metadata.
+
+One finished job is one file, ``<runs>/<Model>/Predictions/<Dataset>/testResample<seed>.csv``,
+readable by tsml-eval and aeon's results tooling:
+
+* line 1: ``dataset,model,TEST,resample,MILLISECONDS,sparsetsc``
+* line 2: our metadata as one JSON object (the format's free-form parameter line): cost
+  (params, non-zero params, MACs), fit/predict seconds, latency, epochs, hyper-parameters,
+  class labels, library version, git revision
+* line 3: ``accuracy,fit_ms,predict_ms,-1,-1,n_classes,,-1,-1``
+* then per test case: ``true,predicted,,p_0,...,p_{C-1}`` with labels as indices into the
+  metadata's ``classes``.
+
+Files are written to a temporary name in the same folder and renamed into place, so a file
+at the final name is always complete; a sweep killed mid-write leaves only a temporary file,
+which the next run removes. A job that raised leaves ``testResample<seed>.failed.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "CorruptResultError",
+    "Result",
+    "failure_path",
+    "iter_results",
+    "read_failure",
+    "read_result",
+    "remove_stale_temporaries",
+    "result_path",
+    "write_atomic",
+    "write_failure",
+    "write_result",
+]
+
+_TEMP_PREFIX = ".tmp-"
+
+
+class CorruptResultError(ValueError):
+    """A result file that does not hold a complete, consistent result."""
+
+
+@dataclass
+class Result:
+    """One finished job read back from its file."""
+
+    dataset: str
+    model: str
+    resample: int
+    accuracy: float
+    y_true: np.ndarray  # class indices
+    y_pred: np.ndarray  # class indices
+    probabilities: np.ndarray  # (n_cases, n_classes)
+    metadata: dict[str, Any]
+
+
+def result_path(runs_dir: str | os.PathLike[str], model: str, dataset: str, resample: int) -> Path:
+    """Where the result of (model display name, dataset, resample) lives."""
+    return Path(runs_dir) / model / "Predictions" / dataset / f"testResample{resample}.csv"
+
+
+def failure_path(runs_dir: str | os.PathLike[str], model: str, dataset: str, resample: int) -> Path:
+    """Where the failure record of a job that raised lives."""
+    return result_path(runs_dir, model, dataset, resample).with_suffix(".failed.json")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that ``path`` is either absent or complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=_TEMP_PREFIX + path.name)
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def remove_stale_temporaries(runs_dir: str | os.PathLike[str]) -> int:
+    """Delete temporary files left by a killed sweep; return how many there were."""
+    stale = list(Path(runs_dir).glob(f"*/Predictions/*/{_TEMP_PREFIX}*"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
+
+
+def _number(value: float) -> str:
+    return repr(float(value))
+
+
+def write_result(
+    path: Path,
+    *,
+    dataset: str,
+    model: str,
+    resample: int,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    probabilities: np.ndarray,
+    metadata: dict[str, Any],
+) -> None:
+    """Write one result file atomically (see the module docstring for the layout)."""
+    probabilities = np.asarray(probabilities, dtype=float)
+    n_cases, n_classes = probabilities.shape
+    if len(y_true) != n_cases or len(y_pred) != n_cases:
+        raise ValueError("y_true, y_pred and probabilities must describe the same cases")
+    accuracy = float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+    fit_ms = round(1000 * metadata.get("fit_seconds", -0.001))
+    predict_ms = round(1000 * metadata.get("predict_seconds", -0.001))
+    metadata = {**metadata, "n_test": n_cases}
+    lines = [
+        f"{dataset},{model},TEST,{resample},MILLISECONDS,sparsetsc",
+        json.dumps(metadata, sort_keys=True),
+        f"{_number(accuracy)},{fit_ms},{predict_ms},-1,-1,{n_classes},,-1,-1",
+    ]
+    for true, predicted, row in zip(y_true, y_pred, probabilities, strict=True):
+        lines.append(f"{int(true)},{int(predicted)},," + ",".join(_number(p) for p in row))
+    write_atomic(path, "\n".join(lines) + "\n")
+
+
+def read_result(path: str | os.PathLike[str]) -> Result:
+    """Read and check one result file.
+
+    Raises
+    ------
+    CorruptResultError
+        If the file is truncated, malformed, or its numbers disagree with each other
+        (row count, probability width, accuracy, probabilities summing to one).
+    """
+    path = Path(path)
+    try:
+        lines = path.read_text().splitlines()
+    except UnicodeDecodeError as err:
+        raise CorruptResultError(f"{path}: not a text file ({err})") from None
+    if len(lines) < 4:
+        raise CorruptResultError(
+            f"{path}: {len(lines)} lines; a result has 3 header lines and cases"
+        )
+    first = lines[0].split(",")
+    try:
+        metadata = json.loads(lines[1])
+        accuracy = float(lines[2].split(",")[0])
+        n_classes = int(lines[2].split(",")[5])
+        resample = int(first[3])
+    except (ValueError, IndexError) as err:
+        raise CorruptResultError(f"{path}: malformed header ({err})") from None
+    if len(first) < 5 or first[2] != "TEST" or not isinstance(metadata, dict):
+        raise CorruptResultError(f"{path}: malformed first line {lines[0]!r}")
+    rows = lines[3:]
+    if len(rows) != metadata.get("n_test"):
+        raise CorruptResultError(
+            f"{path}: {len(rows)} cases, but the header says {metadata.get('n_test')}"
+        )
+    y_true, y_pred, probabilities = [], [], []
+    for number, row in enumerate(rows, start=4):
+        fields = row.split(",")
+        if len(fields) != 3 + n_classes or fields[2] != "":
+            raise CorruptResultError(
+                f"{path}: line {number} has {len(fields)} fields, expected {3 + n_classes}"
+            )
+        try:
+            y_true.append(int(fields[0]))
+            y_pred.append(int(fields[1]))
+            probabilities.append([float(p) for p in fields[3:]])
+        except ValueError as err:
+            raise CorruptResultError(f"{path}: line {number}: {err}") from None
+    y_true_array, y_pred_array = np.array(y_true), np.array(y_pred)
+    probability_array = np.array(probabilities, dtype=float).reshape(len(rows), n_classes)
+    if not np.allclose(probability_array.sum(axis=1), 1.0, atol=1e-4):
+        raise CorruptResultError(f"{path}: probabilities do not sum to one")
+    if abs(float(np.mean(y_true_array == y_pred_array)) - accuracy) > 1e-9:
+        raise CorruptResultError(f"{path}: the accuracy in the header disagrees with the cases")
+    return Result(first[0], first[1], resample, accuracy, y_true_array, y_pred_array,
+                  probability_array, metadata)  # fmt: skip
+
+
+def iter_results(runs_dir: str | os.PathLike[str]) -> Iterator[Path]:
+    """Paths of every result file under ``runs_dir`` (finished jobs, not failures)."""
+    yield from sorted(Path(runs_dir).glob("*/Predictions/*/testResample*.csv"))
+
+
+def write_failure(path: Path, record: dict[str, Any]) -> None:
+    """Record a failed job (error type, message, traceback) atomically."""
+    write_atomic(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+
+def read_failure(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The failure record of a job."""
+    return json.loads(Path(path).read_text())

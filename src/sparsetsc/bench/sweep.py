@@ -1,0 +1,203 @@
+"""Sweeps: models × datasets × resamples, resumable, on a local pool or a Dask cluster.
+
+Before any work the sweep checks every model name and locates every dataset, then sorts
+the jobs into finished (a valid result file), failed before (a failure record: reported and
+skipped unless ``retry_failed``) and to run. A corrupt result file is moved aside to
+``*.corrupt`` (kept for inspection) and its job runs again. Temporary files of a killed
+sweep are removed. Every job writes its own file, so a sweep killed at any moment resumes
+with nothing lost, duplicated or half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..data import locate_dataset
+from .jobs import Job, JobOutcome, run_job
+from .models import available_models
+from .store import CorruptResultError, read_failure, read_result, remove_stale_temporaries
+
+__all__ = ["SweepPlan", "SweepSummary", "plan_sweep", "run_sweep"]
+
+
+@dataclass
+class SweepPlan:
+    """The jobs of a sweep sorted by their state on disk."""
+
+    runs_dir: Path
+    to_run: list[Job]
+    finished: list[Job] = field(default_factory=list)
+    failed_before: list[tuple[Job, str]] = field(default_factory=list)
+    corrupt: list[tuple[Job, str]] = field(default_factory=list)
+    stale_temporaries: int = 0
+
+
+@dataclass
+class SweepSummary:
+    """What a sweep did."""
+
+    plan: SweepPlan
+    outcomes: list[JobOutcome]
+    seconds: float
+
+    @property
+    def failed(self) -> list[JobOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+
+def _check_budget(job: Job, metadata: dict[str, Any]) -> None:
+    # A finished result at another budget is not this sweep's result: refuse, do not mix.
+    asked = json.loads(json.dumps(dict(job.params)))  # as stored: tuples become lists
+    if (
+        metadata.get("requested_epochs") != job.epochs
+        or metadata.get("params_override", {}) != asked
+    ):
+        raise ValueError(
+            f"{job}: the runs directory already holds a result made with epochs="
+            f"{metadata.get('requested_epochs')} and params {metadata.get('params_override', {})}; "
+            f"this sweep asks for epochs={job.epochs} and params {dict(job.params)}. "
+            "Use another runs directory."
+        )  # fmt: skip
+
+
+def plan_sweep(
+    models: Sequence[str],
+    datasets: Sequence[str],
+    resamples: Iterable[int],
+    runs_dir: str | os.PathLike[str],
+    *,
+    epochs: int | None = None,
+    params: dict[str, dict[str, Any]] | None = None,
+    device: str = "cpu",
+    data_root: str | None = None,
+    retry_failed: bool = False,
+    check_data: bool = True,
+) -> SweepPlan:
+    """Check the request and sort its jobs by state; raises ``ValueError`` before any work."""
+    unknown = [m for m in models if m not in available_models()]
+    if unknown:
+        raise ValueError(
+            f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(available_models())}"
+        )
+    resamples = list(resamples)
+    if not models or not datasets or not resamples or min(resamples) < 0:
+        raise ValueError("a sweep needs at least one model, one dataset and resamples >= 0")
+    if epochs is not None and epochs < 1:
+        raise ValueError(f"epochs must be >= 1; got {epochs}")
+    if check_data:
+        for dataset in datasets:
+            locate_dataset(dataset, data_root, download=False)  # raises DatasetNotFoundError
+    runs_dir = Path(runs_dir)
+    plan = SweepPlan(runs_dir, to_run=[])
+    if runs_dir.exists():
+        plan.stale_temporaries = remove_stale_temporaries(runs_dir)
+    params = params or {}
+    for model in models:
+        overrides = tuple(sorted(params.get(model, {}).items()))
+        for dataset in datasets:
+            for resample in resamples:
+                job = Job(model, dataset, resample, epochs, overrides, device)
+                _sort_job(job, runs_dir, plan, retry_failed)
+    return plan
+
+
+def _sort_job(job: Job, runs_dir: Path, plan: SweepPlan, retry_failed: bool) -> None:
+    path = job.result_path(runs_dir)
+    if path.exists():
+        try:
+            result = read_result(path)
+        except CorruptResultError as err:
+            aside = path.with_suffix(f".corrupt-{int(time.time())}")
+            path.rename(aside)
+            plan.corrupt.append((job, f"{err} (moved to {aside.name})"))
+            plan.to_run.append(job)
+            return
+        _check_budget(job, result.metadata)
+        plan.finished.append(job)
+        return
+    failure = job.failure_path(runs_dir)
+    if failure.exists() and not retry_failed:
+        record = read_failure(failure)
+        plan.failed_before.append((job, f"{record['error_type']}: {record['error']}"))
+        return
+    plan.to_run.append(job)
+
+
+def _local_outcomes(jobs: list[Job], runs_dir: str, data_root: str | None,
+                    n_jobs: int) -> Iterator[JobOutcome]:  # fmt: skip
+    if n_jobs <= 1:
+        for job in jobs:
+            yield run_job(job, runs_dir, data_root)
+        return
+    from joblib import Parallel, delayed
+
+    # Share the cores: n_jobs workers × threads each never exceeds the machine.
+    threads = max(1, (os.cpu_count() or 1) // n_jobs)
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    yield from parallel(delayed(run_job)(job, runs_dir, data_root, False, threads) for job in jobs)
+
+
+def _dask_outcomes(jobs: list[Job], runs_dir: str, data_root: str | None, scheduler: str,
+                   n_jobs: int) -> Iterator[JobOutcome]:  # fmt: skip
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as err:
+        raise ImportError(
+            "the Dask executor needs the 'dask' extra: pip install 'sparsetsc[dask]'"
+        ) from err
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=max(1, n_jobs), threads_per_worker=1, processes=True,
+                               dashboard_address=None)  # fmt: skip
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        threads = None if cluster is None else max(1, (os.cpu_count() or 1) // max(1, n_jobs))
+        futures = [client.submit(run_job, job, runs_dir, data_root, False, threads, pure=False)
+                   for job in jobs]  # fmt: skip
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_sweep(
+    plan: SweepPlan,
+    *,
+    data_root: str | None = None,
+    n_jobs: int = 1,
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> SweepSummary:
+    """Run the plan's remaining jobs; each writes its result (or failure record) itself.
+
+    ``scheduler``: None runs locally (``n_jobs`` processes, sequential by default);
+    ``"local"`` starts a Dask ``LocalCluster`` of ``n_jobs`` workers; anything else is the
+    address of a running Dask scheduler (e.g. one started by dask-jobqueue on SLURM).
+    """
+    from tqdm.auto import tqdm
+
+    started = time.perf_counter()
+    runs_dir = str(plan.runs_dir)
+    jobs = plan.to_run
+    if scheduler is None:
+        outcomes_iter = _local_outcomes(jobs, runs_dir, data_root, n_jobs)
+    else:
+        outcomes_iter = _dask_outcomes(jobs, runs_dir, data_root, scheduler, n_jobs)
+    outcomes = []
+    # tqdm shows done/total, elapsed and the remaining-time estimate.
+    with tqdm(total=len(jobs), desc="jobs", unit="job", disable=not progress) as bar:
+        for outcome in outcomes_iter:
+            outcomes.append(outcome)
+            bar.set_postfix_str(f"{outcome.job} {outcome.status}", refresh=False)
+            bar.update(1)
+    return SweepSummary(plan, outcomes, time.perf_counter() - started)

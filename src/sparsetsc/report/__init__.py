@@ -1,0 +1,16 @@
+"""Reports of sweeps: tables, statistics (W/T/L, Wilcoxon, critical difference), plots."""
+
+from __future__ import annotations
+
+from .build import Report, build_report
+from .tables import accuracy_table, load_runs, markdown, pairwise_table, rank_summary
+
+__all__ = [
+    "Report",
+    "accuracy_table",
+    "build_report",
+    "load_runs",
+    "markdown",
+    "pairwise_table",
+    "rank_summary",
+]

@@ -1,0 +1,210 @@
+"""The report of a sweep: Markdown and HTML with tables and PNG figures.
+
+Our models are compared with each other and, with ``against``, with published results of
+other methods on the same datasets (matched to our resamples, see
+:func:`sparsetsc.bench.published.published_accuracy`). Statistics use the datasets where
+every compared method has a result, and say how many that is.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..bench.published import load_published, published_accuracy
+from ..bench.store import write_atomic
+from .tables import accuracy_table, cost_table, load_runs, markdown, pairwise_table, rank_summary
+
+__all__ = ["Report", "build_report"]
+
+PUBLISHED_SUFFIX = " (published)"
+
+
+@dataclass
+class Report:
+    """What :func:`build_report` computed and where it wrote it."""
+
+    accuracy: pd.DataFrame
+    ranks: pd.DataFrame
+    pairwise: pd.DataFrame
+    cost: pd.DataFrame
+    failures: pd.DataFrame
+    corrupt: list[str]
+    files: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _cd_diagram(table: pd.DataFrame, path: Path) -> str | None:
+    complete = table.dropna()
+    # aeon's diagram starts from a Friedman test, which needs three methods.
+    if complete.shape[1] < 3 or len(complete) < 2:
+        return (f"no critical-difference diagram: it needs 3 methods on 2 datasets "
+                f"(have {complete.shape[1]} on {len(complete)})")  # fmt: skip
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from aeon.visualisation import plot_critical_difference
+
+    figure, _ = plot_critical_difference(complete.to_numpy(), list(complete.columns))
+    figure.savefig(path, dpi=150, bbox_inches="tight")
+    plt.close(figure)
+    return None
+
+
+def _accuracy_vs_macs(ranks: pd.DataFrame, cost: pd.DataFrame, path: Path) -> str | None:
+    measured = cost["macs"].dropna()
+    models = [m for m in measured.index if m in ranks.index]
+    if not models:
+        return "no accuracy-vs-MACs figure: no model with counted MACs"
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for model in models:
+        x, y = measured[model], ranks.loc[model, "mean accuracy"]
+        axes.scatter(x, y, s=40)
+        axes.annotate(model, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    axes.set_xscale("log")
+    axes.set_xlabel("MACs per series (mean over datasets, log scale)")
+    axes.set_ylabel("mean accuracy")
+    axes.set_title("Accuracy vs inference cost")
+    axes.grid(alpha=0.3)
+    figure.savefig(path, dpi=150, bbox_inches="tight")
+    plt.close(figure)
+    return None
+
+
+def _sections(report: Report, title: str) -> list[tuple[str, pd.DataFrame | None, str]]:
+    n_complete = int(report.ranks["datasets"].iloc[0]) if len(report.ranks) else 0
+    return [
+        ("Mean accuracy and rank", report.ranks,
+         f"Over the {n_complete} datasets where every method has a result; rank 1 is best."),
+        ("Pairwise comparison", report.pairwise,
+         "Wins/ties/losses of A against B and the two-sided Wilcoxon signed-rank p-value, "
+         "over the datasets both have."),
+        ("Size, cost and speed", report.cost,
+         "Means over each model's results: parameters (all, non-zero), MACs per series, "
+         "fit seconds, and predict_proba latency in ms at batch 1 and 64 (median of repeats)."),
+        ("Accuracy per dataset", report.accuracy, "Mean over resamples."),
+    ]  # fmt: skip
+
+
+def _write_markdown(report: Report, title: str, path: Path) -> None:
+    lines = [f"# {title}", ""]
+    for heading, frame, text in _sections(report, title):
+        lines += [
+            f"## {heading}",
+            "",
+            text,
+            "",
+            markdown(frame, index=heading != "Pairwise comparison"),
+            "",
+        ]
+        if heading == "Pairwise comparison" and "cd_diagram" in report.files:
+            lines += ["![critical-difference diagram](cd_diagram.png)", ""]
+        if heading == "Size, cost and speed" and "accuracy_vs_macs" in report.files:
+            lines += ["![accuracy vs MACs](accuracy_vs_macs.png)", ""]
+    if len(report.failures):
+        lines += ["## Failed jobs", "", markdown(report.failures, index=False), ""]
+    if report.corrupt:
+        lines += ["## Unreadable result files", "", *[f"- {c}" for c in report.corrupt], ""]
+    if report.notes:
+        lines += ["## Notes", "", *[f"- {n}" for n in report.notes], ""]
+    write_atomic(path, "\n".join(lines))
+
+
+def _write_html(report: Report, title: str, path: Path) -> None:
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title><style>",
+        "body{font-family:sans-serif;max-width:1100px;margin:auto}",
+        "table{border-collapse:collapse}",
+        "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}",
+        f"</style></head><body><h1>{html.escape(title)}</h1>",
+    ]
+    for heading, frame, text in _sections(report, title):
+        parts += [f"<h2>{heading}</h2>", f"<p>{html.escape(text)}</p>",
+                  frame.to_html(float_format=lambda v: f"{v:.4f}", na_rep="–",
+                                index=heading != "Pairwise comparison")]  # fmt: skip
+        if heading == "Pairwise comparison" and "cd_diagram" in report.files:
+            parts.append("<img src='cd_diagram.png' alt='critical-difference diagram'>")
+        if heading == "Size, cost and speed" and "accuracy_vs_macs" in report.files:
+            parts.append("<img src='accuracy_vs_macs.png' alt='accuracy vs MACs'>")
+    if len(report.failures):
+        parts += ["<h2>Failed jobs</h2>", report.failures.to_html(index=False)]
+    if report.corrupt:
+        parts += ["<h2>Unreadable result files</h2><ul>",
+                  *[f"<li>{html.escape(c)}</li>" for c in report.corrupt], "</ul>"]  # fmt: skip
+    if report.notes:
+        parts += [
+            "<h2>Notes</h2><ul>",
+            *[f"<li>{html.escape(n)}</li>" for n in report.notes],
+            "</ul>",
+        ]
+    parts.append("</body></html>")
+    write_atomic(path, "\n".join(parts))
+
+
+def build_report(
+    runs_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str] | None = None,
+    against: list[str] | None = None,
+    published_dir: str | os.PathLike[str] | None = None,
+    title: str = "sparsetsc benchmark report",
+) -> Report:
+    """Read a runs directory and write ``report.md``, ``report.html``, CSV tables and PNGs.
+
+    ``against`` names published methods (``InceptionTime``, ``LITETime``, ``ROCKET``, or
+    ``Method@source``) read from ``published_dir``; both are checked before anything is written.
+    """
+    results, failures, corrupt = load_runs(runs_dir)
+    if results.empty:
+        raise ValueError(f"{runs_dir} holds no readable result files")
+    if against and published_dir is None:
+        raise ValueError("--against needs --published DIR, the folder of published result tables")
+    table = accuracy_table(results)
+    if against:
+        published = load_published(published_dir)
+        resamples = sorted(results["resample"].unique().tolist())
+        for method in against:
+            column = published_accuracy(published, method, resamples)
+            table[method.partition("@")[0] + PUBLISHED_SUFFIX] = column.reindex(table.index)
+    out = Path(out_dir) if out_dir is not None else Path(runs_dir) / "report"
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"report output {out} exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    ranks = rank_summary(table)
+    report = Report(table, ranks, pairwise_table(table), cost_table(results), failures, corrupt)
+    missing = table.isna().sum()
+    for column, count in missing[missing > 0].items():
+        report.notes.append(f"{column}: no result on {count} of {len(table)} datasets")
+    figures = (
+        ("cd_diagram", lambda p: _cd_diagram(table, p)),
+        ("accuracy_vs_macs", lambda p: _accuracy_vs_macs(ranks, report.cost, p)),
+    )
+    for name, draw in figures:
+        path = out / f"{name}.png"
+        try:
+            note = draw(path)
+        except ImportError as err:
+            note = f"no {name} figure: install matplotlib (pip install 'sparsetsc[viz]'): {err}"
+        if note is None:
+            report.files[name] = path
+        else:
+            report.notes.append(note)
+    for name, frame in (("accuracy", table), ("ranks", ranks), ("pairwise", report.pairwise),
+                        ("cost", report.cost)):  # fmt: skip
+        path = out / f"{name}.csv"
+        write_atomic(path, frame.to_csv(index=name != "pairwise"))
+        report.files[name] = path
+    _write_markdown(report, title, out / "report.md")
+    _write_html(report, title, out / "report.html")
+    report.files["markdown"], report.files["html"] = out / "report.md", out / "report.html"
+    return report

@@ -1,0 +1,140 @@
+"""Tables of a sweep: results read back, accuracy per dataset, ranks, pairwise statistics."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import wilcoxon
+
+from ..bench.store import CorruptResultError, iter_results, read_failure, read_result
+
+__all__ = [
+    "COST_COLUMNS",
+    "accuracy_table",
+    "cost_table",
+    "load_runs",
+    "markdown",
+    "pairwise_table",
+    "rank_summary",
+]
+
+COST_COLUMNS = ["params", "params_nonzero", "macs", "fit_seconds", "latency_b1_ms",
+                "latency_b64_ms"]  # fmt: skip
+
+
+def load_runs(runs_dir: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Results, failures and corrupt files of a runs directory.
+
+    Returns ``(results, failures, corrupt)``: one row per finished job (model, dataset,
+    resample, accuracy and the cost metadata), one row per failed job, and the messages of
+    files that could not be read.
+    """
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        raise ValueError(f"runs directory {runs_dir} does not exist")
+    rows, corrupt = [], []
+    for path in iter_results(runs_dir):
+        try:
+            result = read_result(path)
+        except CorruptResultError as err:
+            corrupt.append(str(err))
+            continue
+        meta = result.metadata
+        rows.append({"model": result.model, "dataset": result.dataset,
+                     "resample": result.resample, "accuracy": result.accuracy,
+                     "epochs": meta.get("epochs"),
+                     **{column: meta.get(column) for column in COST_COLUMNS}})  # fmt: skip
+    failures = []
+    for path in sorted(runs_dir.glob("*/Predictions/*/testResample*.failed.json")):
+        record = read_failure(path)
+        job = record.get("job", {})
+        error = f"{record.get('error_type')}: {record.get('error')}"
+        failures.append({"model": path.parts[-4], "dataset": job.get("dataset"),
+                         "resample": job.get("resample"), "error": error})  # fmt: skip
+    columns = ["model", "dataset", "resample", "accuracy", "epochs", *COST_COLUMNS]
+    failure_columns = ["model", "dataset", "resample", "error"]
+    return (pd.DataFrame(rows, columns=columns), pd.DataFrame(failures, columns=failure_columns),
+            corrupt)  # fmt: skip
+
+
+def accuracy_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Datasets × models, accuracy averaged over resamples."""
+    table = results.pivot_table(index="dataset", columns="model", values="accuracy", aggfunc="mean")
+    table.columns.name = None
+    table.index.name = "dataset"
+    return table
+
+
+def rank_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean accuracy and mean rank (1 = best, ties averaged) over the complete rows."""
+    complete = table.dropna()
+    ranks = complete.rank(axis=1, ascending=False, method="average")
+    summary = pd.DataFrame({"mean accuracy": complete.mean(), "mean rank": ranks.mean(),
+                            "datasets": len(complete)})  # fmt: skip
+    summary.index.name = "method"
+    return summary.sort_values("mean rank")
+
+
+def _wilcoxon_p(a: np.ndarray, b: np.ndarray) -> float:
+    differences = a - b
+    if len(differences) == 0:
+        return float("nan")
+    if np.all(differences == 0):
+        return 1.0
+    return float(wilcoxon(a, b).pvalue)
+
+
+def pairwise_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Every ordered pair (A, B): wins/ties/losses of A against B and the Wilcoxon p-value.
+
+    Each pair uses the datasets where both have a result; ties are exact equality of the
+    (resample-averaged) accuracies.
+    """
+    rows = []
+    models = list(table.columns)
+    for i, first in enumerate(models):
+        for second in models[i + 1 :]:
+            both = table[[first, second]].dropna()
+            a, b = both[first].to_numpy(), both[second].to_numpy()
+            rows.append({"A": first, "B": second, "datasets": len(both),
+                         "wins": int(np.sum(a > b)), "ties": int(np.sum(a == b)),
+                         "losses": int(np.sum(a < b)),
+                         "wilcoxon p": _wilcoxon_p(a, b)})  # fmt: skip
+    return pd.DataFrame(
+        rows, columns=["A", "B", "datasets", "wins", "ties", "losses", "wilcoxon p"]
+    )
+
+
+def cost_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Per model, the mean over its results of params, MACs, fit seconds and latency."""
+    numeric = results[["model", *COST_COLUMNS]].copy()
+    numeric[COST_COLUMNS] = numeric[COST_COLUMNS].apply(pd.to_numeric, errors="coerce")
+    table = numeric.groupby("model").mean()
+    table.insert(0, "results", results.groupby("model").size())
+    return table
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, (float, np.floating)):
+        if np.isnan(value):
+            return "–"
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return f"{value:.4f}"
+    if isinstance(value, (int, np.integer)):
+        return f"{value:,}"
+    return str(value)
+
+
+def markdown(frame: pd.DataFrame, index: bool = True) -> str:
+    """A GitHub-flavoured Markdown table (no tabulate dependency)."""
+    shown = frame.reset_index() if index else frame
+    header = "| " + " | ".join(str(c) for c in shown.columns) + " |"
+    rule = "|" + "|".join("---" for _ in shown.columns) + "|"
+    body = [
+        "| " + " | ".join(_cell(v) for v in row) + " |" for row in shown.itertuples(index=False)
+    ]
+    return "\n".join([header, rule, *body])

@@ -1,0 +1,110 @@
+"""Reports built from fixture result files with known numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sparsetsc.bench.published import load_published, published_accuracy, read_table
+from sparsetsc.bench.store import result_path, write_failure, write_result
+from sparsetsc.cli import main
+from sparsetsc.report import build_report
+
+# Accuracy of each model on each dataset (10 test cases, so exact tenths).
+ACCURACY = {
+    "Alpha": {"D1": 0.9, "D2": 0.8, "D3": 1.0, "D4": 0.7, "D5": 0.6},
+    "Beta": {"D1": 0.8, "D2": 0.8, "D3": 0.9, "D4": 0.5, "D5": 0.4},
+}
+MACS = {"Alpha": 1000, "Beta": 5000}
+
+
+def _write_fixture(runs) -> None:
+    for model, scores in ACCURACY.items():
+        for dataset, accuracy in scores.items():
+            correct = round(accuracy * 10)
+            y_true = np.zeros(10, dtype=int)
+            y_pred = np.array([0] * correct + [1] * (10 - correct))
+            probabilities = np.eye(2)[y_pred]
+            metadata = {"fit_seconds": 2.0, "predict_seconds": 0.1, "params": MACS[model] // 10,
+                        "params_nonzero": MACS[model] // 20, "macs": MACS[model],
+                        "latency_b1_ms": 1.0, "latency_b64_ms": 8.0, "epochs": 5}  # fmt: skip
+            write_result(result_path(runs, model, dataset, 0), dataset=dataset, model=model,
+                         resample=0, y_true=y_true, y_pred=y_pred,
+                         probabilities=probabilities, metadata=metadata)  # fmt: skip
+
+
+def _write_published(folder) -> None:
+    bakeoff = folder / "bakeoff2023"
+    bakeoff.mkdir(parents=True)
+    rows = ["Resamples:,0,1"] + [f"D{i},0.{i + 4},0.1" for i in range(1, 6)]
+    (bakeoff / "Gamma_accuracy.csv").write_text("\n".join(rows) + "\n")
+    (folder / "oscnn_table.csv").write_text(
+        "dataset_name,OS-CNN\nD1,95.0(1.2)\nD2,90\nD3,100\nD4,70\nD5,50\n"
+    )
+    (folder / "rocket_table.csv").write_text(
+        "dataset,accuracy_mean,accuracy_standard_deviation\nD1,0.5,0.01\n"
+    )
+    (folder / "long_table.csv").write_text(
+        ",classifier_name,archive_name,dataset_name,iteration,precision,accuracy\n"
+        "0,Delta,UCR,D1,0.0,0.5,0.75\n1,Delta,UCR,D2,0.0,0.5,0.25\n"
+    )
+
+
+def test_published_formats_are_read(tmp_path):
+    _write_published(tmp_path)
+    published = load_published(tmp_path)
+    assert set(published["method"]) == {"Gamma", "OS-CNN", "ROCKET", "Delta"}
+    gamma = published_accuracy(published, "Gamma")
+    assert gamma["D1"] == pytest.approx(0.5)  # resample 0 only by default
+    assert published_accuracy(published, "Gamma", [0, 1])["D1"] == pytest.approx(0.3)
+    oscnn = published_accuracy(published, "OS-CNN")
+    assert oscnn["D1"] == pytest.approx(0.95) and oscnn["D5"] == pytest.approx(0.5)
+    assert published_accuracy(published, "ROCKET")["D1"] == 0.5
+    assert published_accuracy(published, "Delta")["D2"] == 0.25
+    with pytest.raises(ValueError, match="known methods"):
+        published_accuracy(published, "Nope")
+    with pytest.raises(ValueError, match="unknown results layout"):
+        (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+        read_table(tmp_path / "other.csv")
+
+
+def test_report_has_the_expected_numbers(tmp_path):
+    runs = tmp_path / "runs"
+    _write_fixture(runs)
+    write_failure(runs / "Beta" / "Predictions" / "D6" / "testResample0.failed.json",
+                  {"job": {"dataset": "D6", "resample": 0}, "error_type": "ValueError",
+                   "error": "boom"})  # fmt: skip
+    published = tmp_path / "published"
+    _write_published(published)
+    report = build_report(runs, tmp_path / "out", ["Gamma"], published)
+    # Alpha beats Beta on D1, D3, D4, D5 and ties on D2.
+    pair = report.pairwise.set_index(["A", "B"]).loc[("Alpha", "Beta")]
+    assert (pair["wins"], pair["ties"], pair["losses"]) == (4, 1, 0)
+    assert pair["wilcoxon p"] == pytest.approx(0.125)  # 4 of 4 non-zero differences positive
+    assert report.ranks.loc["Alpha", "mean accuracy"] == pytest.approx(0.8)
+    assert report.ranks.loc["Beta", "mean accuracy"] == pytest.approx(0.68)
+    # Gamma (published) = 0.5..0.9 on D1..D5: ranks per dataset averaged.
+    assert report.ranks.loc["Gamma (published)", "mean accuracy"] == pytest.approx(0.7)
+    assert report.ranks.index[0] == "Alpha"
+    assert report.cost.loc["Beta", "macs"] == 5000
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert "| Alpha | 0.8000 |" in text
+    assert "| Alpha | Beta | 5 | 4 | 1 | 0 | 0.1250 |" in text
+    assert "ValueError: boom" in text
+    for name in ("report.html", "cd_diagram.png", "accuracy_vs_macs.png", "accuracy.csv"):
+        assert (tmp_path / "out" / name).stat().st_size > 0
+    assert "cd_diagram.png" in (tmp_path / "out" / "report.html").read_text()
+    table = pd.read_csv(tmp_path / "out" / "accuracy.csv", index_col=0)
+    assert table.loc["D4", "Alpha"] == pytest.approx(0.7)
+
+
+def test_report_cli_and_errors(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    _write_fixture(runs)
+    assert main(["report", str(runs)]) == 0
+    assert (runs / "report" / "report.md").exists()
+    assert "Alpha" in capsys.readouterr().out
+    assert main(["report", str(runs), "--against", "Gamma"]) == 2  # no --published
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    assert not (tmp_path / "missing").exists()
