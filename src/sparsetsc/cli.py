@@ -1,4 +1,4 @@
-"""The ``sparsetsc`` command: fit, evaluate, list datasets, analyse, sweep and report.
+"""The ``sparsetsc`` command: fit, evaluate, list datasets, analyse, sweep, report, export.
 
 Every command checks its arguments before any training or writing. Results go to stdout
 (one JSON object with ``--json``); progress bars and messages go to stderr.
@@ -28,6 +28,7 @@ from .data import (
     load_train_test,
 )
 from .estimators import MODEL_PARAMS, MODELS, load
+from .export import ExportError
 
 __all__ = ["main", "build_parser"]
 
@@ -192,6 +193,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="also write analysis.json and PNG figures to this directory"
     )
     analyze.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+    export = commands.add_parser(
+        "export",
+        help="export a saved model to ONNX, verified against PyTorch",
+        description="Write one ONNX file holding the whole prediction (normalisation, every "
+        "ensemble member, softmax), check it in onnxruntime against the PyTorch model and "
+        "write it only if it agrees. Needs the 'export' extra.",
+    )
+    export.add_argument("model_dir", metavar="MODEL_DIR", help="directory of a saved model")
+    export.add_argument("--onnx", required=True, metavar="FILE", help="the .onnx file to write")
+    export.add_argument(
+        "--dataset",
+        metavar="NAME_OR_PATH",
+        help="verify on this dataset's series (default: on random series)",
+    )
+    export.add_argument("--data-root", metavar="DIR", help="archive folder (as for fit)")
+    export.add_argument("--no-download", action="store_true", help="never download the dataset")
+    export.add_argument("--split", choices=("train", "test"), default="test")
+    export.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return parser
 
 
@@ -403,6 +423,22 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _export(args: argparse.Namespace) -> dict[str, Any]:
+    from .export import export_onnx
+
+    if Path(args.onnx).is_dir():
+        raise UsageError(f"--onnx {args.onnx} is a directory; give the .onnx file to write")
+    estimator = load(args.model_dir)
+    X = None
+    if args.dataset:
+        X, _ = load_dataset(
+            args.dataset, split=args.split, root=args.data_root, download=not args.no_download
+        )
+    result = export_onnx(estimator, args.onnx, X)
+    return {"model_dir": str(args.model_dir), "estimator": type(estimator).__name__,
+            "dataset": args.dataset, **result}  # fmt: skip
+
+
 def _analyze(args: argparse.Namespace) -> None:
     from .sparse.analysis import analyze, save_figures, sparse_layers
 
@@ -436,9 +472,7 @@ def _analyze(args: argparse.Namespace) -> None:
     for row in result["layers"]:
         fractions = ever.get(row["layer"], [])
         shown = f"{fractions[row['group']]:.3f}" if row["group"] < len(fractions) else "-"
-        region = (
-            f"{row['out_start']}-{row['out_stop']}; {row['tap_start']}-{row['tap_stop']}"
-        )
+        region = f"{row['out_start']}-{row['out_stop']}; {row['tap_start']}-{row['tap_stop']}"
         print(
             f"{row['layer']:<16} {row['group']:>5} {region:<22} {row['nonzero']:>8,} "
             f"{row['enrf_mean']:>9.2f} {row['enrf_median']:>6.1f} {row['enrf_max']:>4} "
@@ -477,7 +511,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _bench(args)
         elif args.command == "report":
             _report(args)
-    except (ValueError, FileNotFoundError, FileExistsError) as err:
+        elif args.command == "export":
+            _print_result(_export(args), args.json)
+    except (ValueError, FileNotFoundError, FileExistsError, IsADirectoryError, ImportError,
+            ExportError) as err:  # fmt: skip
         print(f"sparsetsc {args.command}: error: {err}", file=sys.stderr)
         return 2
     return 0

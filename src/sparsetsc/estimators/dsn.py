@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import weakref
+
+import numpy as np
+import torch
 from torch import nn
 
 from ..nn import DSN, DSNConfig
-from ..sparse import DSTConfig, DynamicSparseTraining, bake_masks, real_density
-from ..train import Callback, TrainConfig
+from ..sparse import DSTConfig, DynamicSparseTraining, bake_masks, real_density, sparse_inference
+from ..train import Callback, TrainConfig, predict_proba
 from .base import BaseDeepClassifier
 
 __all__ = ["DSNClassifier"]
+
+# Fitted network -> its sparse-inference twin, built on first use and never saved; kept
+# outside the estimator so that predicting does not change its attributes.
+_SPARSE_TWINS: weakref.WeakKeyDictionary[nn.Module, nn.Module] = weakref.WeakKeyDictionary()
 
 
 class DSNClassifier(BaseDeepClassifier):
@@ -54,6 +62,11 @@ class DSNClassifier(BaseDeepClassifier):
         ``match_groups`` groups at ``density`` (the paper's matched-parameter ablation).
     reset_optimizer_state : bool, default=True
         Zero the Adam moments of regrown weights (the official code keeps stale ones).
+    inference : {"sparse", "dense"}, default="sparse"
+        How a fitted sparse model predicts on CPU: ``"sparse"`` computes only the non-zero
+        weights of the large kernels (:func:`sparsetsc.sparse.sparse_inference`);
+        ``"dense"`` convolves each kernel group over its whole region. Same predictions,
+        up to float summation order; on GPU the dense path is always used.
     n_epochs, batch_size, lr, lr_schedule, min_lr, selection, validation_size, normalize,
     device, verbose, random_state
         As in :class:`~sparsetsc.FCNClassifier`, with DSN's defaults.
@@ -92,6 +105,7 @@ class DSNClassifier(BaseDeepClassifier):
         dense: bool = False,
         match_groups: int | None = None,
         reset_optimizer_state: bool = True,
+        inference: str = "sparse",
         n_epochs: int = 1000,
         batch_size: int | str = "dsn",
         lr: float = 3e-4,
@@ -119,6 +133,7 @@ class DSNClassifier(BaseDeepClassifier):
         self.dense = dense
         self.match_groups = match_groups
         self.reset_optimizer_state = reset_optimizer_state
+        self.inference = inference
         self.n_epochs = n_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -172,6 +187,8 @@ class DSNClassifier(BaseDeepClassifier):
         )
 
     def _train_config(self) -> TrainConfig:
+        if self.inference not in ("sparse", "dense"):
+            raise ValueError(f"inference must be 'sparse' or 'dense'; got {self.inference!r}")
         if not self.dense:
             self._dst_config()  # bad sparsity settings fail before any training
         return super()._train_config()
@@ -195,6 +212,15 @@ class DSNClassifier(BaseDeepClassifier):
         self.real_density_ = nonzero / size
         # Inactive positions become exact zeros in a plain network: same function, no masks.
         bake_masks(network)
+
+    def _predict_proba(self, X: np.ndarray) -> np.ndarray:
+        device = torch.device(self.device_)
+        if self.dense or self.inference != "sparse" or device.type != "cpu":
+            return super()._predict_proba(X)
+        twin = _SPARSE_TWINS.get(self.network_)
+        if twin is None:
+            twin = _SPARSE_TWINS[self.network_] = sparse_inference(self.network_)
+        return predict_proba(twin, self._prepare(X), device)
 
     @classmethod
     def _get_test_params(cls, parameter_set: str = "default") -> dict | list[dict]:

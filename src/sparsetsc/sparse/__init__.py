@@ -20,6 +20,7 @@ from .dst import (
     drop_fraction_at,
     real_density,
 )
+from .inference import SparseConv1d, sparse_inference, trim_regions, weight_density
 from .masks import KernelMask, attach_mask, bake_masks, get_mask
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "DynamicSparseTraining",
     "KernelGroup",
     "KernelMask",
+    "SparseConv1d",
     "SparseLayer",
     "attach_mask",
     "bake_masks",
@@ -40,6 +42,9 @@ __all__ = [
     "plot_enrf_histograms",
     "plot_tap_heatmaps",
     "save_figures",
+    "sparse_inference",
     "sparse_layers",
     "tap_usage",
+    "trim_regions",
+    "weight_density",
 ]

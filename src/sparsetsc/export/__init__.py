@@ -1,0 +1,6 @@
+"""Deployment: ONNX export of fitted estimators, verified against PyTorch, and a small
+onnxruntime-only classifier to run the exported file."""
+
+from .onnx import ExportError, OnnxClassifier, export_onnx, inference_graph
+
+__all__ = ["ExportError", "OnnxClassifier", "export_onnx", "inference_graph"]
