@@ -1,4 +1,4 @@
-"""The ``sparsetsc`` command: fit, evaluate, list datasets, analyse, sweep, report, export.
+"""The ``sparsetsc`` command: fit, evaluate, datasets, analyse, sweep, report, study, export.
 
 Every command checks its arguments before any training or writing. Results go to stdout
 (one JSON object with ``--json``); progress bars and messages go to stderr.
@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +195,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
+    study = commands.add_parser(
+        "study",
+        help="run one of the papers' experiments and write its report section",
+        description="A named study: labelled model variants over a dataset subset at the "
+        "'cpu' budget (about an hour on 2 cores) or the 'full' (published) protocol. "
+        "Finished jobs of earlier sweeps and studies in the same runs directory are reused.",
+    )
+    study.add_argument("name", nargs="?", metavar="NAME", help="the study (see --list)")
+    study.add_argument("--list", action="store_true", help="list the studies and exit")
+    study.add_argument("--budget", choices=("cpu", "full"), default="cpu")
+    study.add_argument("--datasets", help="override the budget's datasets (as for bench)")
+    study.add_argument("--seeds", type=int, help="override the budget's resamples")
+    study.add_argument("--epochs", type=int, help="override the budget's epochs")
+    study.add_argument("--data-root", metavar="DIR", help="the study's archive folder")
+    study.add_argument("--runs", metavar="DIR", help="results (default runs/studies-BUDGET)")
+    study.add_argument("--out", metavar="DIR", help="report section (default RUNS/studies)")
+    study.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N")
+    study.add_argument("--n-jobs", type=int, default=1, metavar="J", help="parallel jobs")
+    study.add_argument("--scheduler", help="'local' or a Dask scheduler address")
+    study.add_argument("--retry-failed", action="store_true", help="run failed jobs again")
+    study.add_argument("--quiet", action="store_true", help="no progress bar")
+
     export = commands.add_parser(
         "export",
         help="export a saved model to ONNX, verified against PyTorch",
@@ -368,6 +391,11 @@ def _bench(args: argparse.Namespace) -> int:
         epochs=args.epochs, params=_bench_params(args.param, models), device=args.device,
         data_root=args.data_root, retry_failed=args.retry_failed,
     )  # fmt: skip
+    return _run_plan(plan, args)
+
+
+def _run_plan(plan: Any, args: argparse.Namespace) -> int:
+    """Run a sweep plan with the command's executor options; report; exit status."""
     total = len(plan.to_run) + len(plan.finished) + len(plan.failed_before)
     say = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
     say(f"{total} jobs: {len(plan.finished)} finished before, {len(plan.failed_before)} failed "
@@ -385,6 +413,37 @@ def _bench(args: argparse.Namespace) -> int:
           f"before, {len(plan.failed_before)} skipped as failed before, "
           f"in {summary.seconds:.1f} s")  # fmt: skip
     return 1 if summary.failed or plan.failed_before else 0
+
+
+def _study(args: argparse.Namespace) -> int:
+    from .bench.studies import STUDIES, get_study
+    from .bench.sweep import plan_variants
+    from .report.studies import study_section
+
+    if args.list or not args.name:
+        for study in STUDIES.values():
+            print(f"{study.name:<18} {study.title} [{study.reproduces}]")
+        return 0
+    study = get_study(args.name)
+    budget = study.budgets[args.budget]
+    datasets = tuple(resolve_datasets(args.datasets)) if args.datasets else budget.datasets
+    seeds = budget.seeds if args.seeds is None else args.seeds
+    epochs = budget.epochs if args.epochs is None else args.epochs
+    if seeds < 1 or args.n_jobs < 1:
+        raise UsageError("--seeds and --n-jobs must be >= 1")
+    overridden = [name for name in ("datasets", "seeds", "epochs") if getattr(args, name)]
+    note = budget.note + (f"; overridden on the command line: {', '.join(overridden)}"
+                          if overridden else "")  # fmt: skip
+    budget = replace(budget, datasets=datasets, seeds=seeds, epochs=epochs, note=note)
+    runs = args.runs or f"runs/studies-{args.budget}"
+    plan = plan_variants(study.variants, datasets, range(seeds), runs, epochs=epochs,
+                         device=args.device, data_root=args.data_root,
+                         retry_failed=args.retry_failed)  # fmt: skip
+    status = _run_plan(plan, argparse.Namespace(**{**vars(args), "runs": runs}))
+    out = Path(args.out) if args.out else Path(runs) / "studies"
+    print(study_section(study, args.budget, budget, runs, out))
+    print(f"section: {out / f'{study.name}-{args.budget}.md'}", file=sys.stderr)
+    return status
 
 
 def _report(args: argparse.Namespace) -> None:
@@ -511,6 +570,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _bench(args)
         elif args.command == "report":
             _report(args)
+        elif args.command == "study":
+            return _study(args)
         elif args.command == "export":
             _print_result(_export(args), args.json)
     except (ValueError, FileNotFoundError, FileExistsError, IsADirectoryError, ImportError,

@@ -12,7 +12,7 @@ from .models import DISPLAY_NAMES, PEERS, available_models, make_estimator
 from .published import load_published, published_accuracy, read_table
 from .store import CorruptResultError, Result, read_result, result_path, write_result
 from .suites import SUITES, resolve_datasets
-from .sweep import SweepPlan, SweepSummary, plan_sweep, run_sweep
+from .sweep import SweepPlan, SweepSummary, Variant, plan_sweep, plan_variants, run_sweep
 
 __all__ = [
     "DISPLAY_NAMES",
@@ -24,11 +24,13 @@ __all__ = [
     "Result",
     "SweepPlan",
     "SweepSummary",
+    "Variant",
     "available_models",
     "load_published",
     "load_resample",
     "make_estimator",
     "plan_sweep",
+    "plan_variants",
     "published_accuracy",
     "read_result",
     "read_table",

@@ -33,7 +33,12 @@ LATENCY_REPEATS = (7, 3)
 
 @dataclass(frozen=True)
 class Job:
-    """A (model, dataset, resample) with the sweep's epoch budget and overrides."""
+    """A (model, dataset, resample) with the sweep's epoch budget and overrides.
+
+    ``label`` names a variant of a model (a study's ``DSN (sparsity 50 %)``); by default the
+    model's display name. It is the results folder, so variants never overwrite each other
+    and a variant without overrides shares its results with plain sweeps of the model.
+    """
 
     model: str
     dataset: str
@@ -41,11 +46,12 @@ class Job:
     epochs: int | None = None
     params: tuple[tuple[str, Any], ...] = ()
     device: str = "cpu"
+    label: str | None = None
 
     @property
     def name(self) -> str:
-        """The model's display name: the results folder."""
-        return DISPLAY_NAMES.get(self.model, self.model)
+        """The variant's label or the model's display name: the results folder."""
+        return self.label or DISPLAY_NAMES.get(self.model, self.model)
 
     def result_path(self, runs_dir: str | os.PathLike[str]) -> Path:
         return result_path(runs_dir, self.name, self.dataset, self.resample)

@@ -23,7 +23,16 @@ from .jobs import Job, JobOutcome, run_job
 from .models import available_models
 from .store import CorruptResultError, read_failure, read_result, remove_stale_temporaries
 
-__all__ = ["SweepPlan", "SweepSummary", "plan_sweep", "run_sweep"]
+__all__ = ["SweepPlan", "SweepSummary", "Variant", "plan_sweep", "plan_variants", "run_sweep"]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A model with hyper-parameter overrides under its own label (one row of a study)."""
+
+    label: str
+    model: str
+    params: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass
@@ -85,8 +94,42 @@ def plan_sweep(
         raise ValueError(
             f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(available_models())}"
         )
+    params = params or {}
+    variants = [
+        Variant("", model, tuple(sorted(params.get(model, {}).items()))) for model in models
+    ]
+    return plan_variants(variants, datasets, resamples, runs_dir, epochs=epochs, device=device,
+                         data_root=data_root, retry_failed=retry_failed,
+                         check_data=check_data)  # fmt: skip
+
+
+def plan_variants(
+    variants: Sequence[Variant],
+    datasets: Sequence[str],
+    resamples: Iterable[int],
+    runs_dir: str | os.PathLike[str],
+    *,
+    epochs: int | None = None,
+    device: str = "cpu",
+    data_root: str | None = None,
+    retry_failed: bool = False,
+    check_data: bool = True,
+) -> SweepPlan:
+    """:func:`plan_sweep` for labelled variants (an empty label: the model's display name)."""
+    unknown = sorted({v.model for v in variants} - set(available_models()))
+    if unknown:
+        raise ValueError(
+            f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(available_models())}"
+        )
+    for variant in variants:
+        if any(character in variant.label for character in ',/\\\n'):
+            raise ValueError(f"variant label {variant.label!r} may not hold , / \\ or newlines")
+    names = [Job(v.model, "", 0, label=v.label or None).name for v in variants]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise ValueError(f"two variants share the results folder {', '.join(duplicated)}")
     resamples = list(resamples)
-    if not models or not datasets or not resamples or min(resamples) < 0:
+    if not variants or not datasets or not resamples or min(resamples) < 0:
         raise ValueError("a sweep needs at least one model, one dataset and resamples >= 0")
     if epochs is not None and epochs < 1:
         raise ValueError(f"epochs must be >= 1; got {epochs}")
@@ -97,12 +140,11 @@ def plan_sweep(
     plan = SweepPlan(runs_dir, to_run=[])
     if runs_dir.exists():
         plan.stale_temporaries = remove_stale_temporaries(runs_dir)
-    params = params or {}
-    for model in models:
-        overrides = tuple(sorted(params.get(model, {}).items()))
+    for variant in variants:
         for dataset in datasets:
             for resample in resamples:
-                job = Job(model, dataset, resample, epochs, overrides, device)
+                job = Job(variant.model, dataset, resample, epochs, variant.params, device,
+                          variant.label or None)  # fmt: skip
                 _sort_job(job, runs_dir, plan, retry_failed)
     return plan
 
