@@ -66,7 +66,9 @@ class DSNClassifier(BaseDeepClassifier):
         How a fitted sparse model predicts on CPU: ``"sparse"`` computes only the non-zero
         weights of the large kernels (:func:`sparsetsc.sparse.sparse_inference`);
         ``"dense"`` convolves each kernel group over its whole region. Same predictions,
-        up to float summation order; on GPU the dense path is always used.
+        up to float summation order; on GPU the dense path is always used. The sparse copy
+        is built on the first prediction of each fitted network: after changing
+        ``network_``'s weights in place, assign a new network (or use ``"dense"``).
     n_epochs, batch_size, lr, lr_schedule, min_lr, selection, validation_size, normalize,
     device, verbose, random_state
         As in :class:`~sparsetsc.FCNClassifier`, with DSN's defaults.
