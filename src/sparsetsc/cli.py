@@ -431,7 +431,7 @@ def _study(args: argparse.Namespace) -> int:
     epochs = budget.epochs if args.epochs is None else args.epochs
     if seeds < 1 or args.n_jobs < 1:
         raise UsageError("--seeds and --n-jobs must be >= 1")
-    overridden = [name for name in ("datasets", "seeds", "epochs") if getattr(args, name)]
+    overridden = [n for n in ("datasets", "seeds", "epochs") if getattr(args, n) is not None]
     note = budget.note + (f"; overridden on the command line: {', '.join(overridden)}"
                           if overridden else "")  # fmt: skip
     budget = replace(budget, datasets=datasets, seeds=seeds, epochs=epochs, note=note)

@@ -45,7 +45,7 @@ class Study:
 
     @property
     def reference_label(self) -> str:
-        return self.reference or self.variants[0].label
+        return self.reference or self.variants[0].name
 
 
 def _variant(label: str, model: str, **params: Any) -> Variant:

@@ -34,6 +34,11 @@ class Variant:
     model: str
     params: tuple[tuple[str, Any], ...] = ()
 
+    @property
+    def name(self) -> str:
+        """The results folder: the label, or the model's display name when it is empty."""
+        return Job(self.model, "", 0, label=self.label or None).name
+
 
 @dataclass
 class SweepPlan:
@@ -119,7 +124,7 @@ def plan_variants(
     for variant in variants:
         if any(character in variant.label for character in ',/\\\n'):
             raise ValueError(f"variant label {variant.label!r} may not hold , / \\ or newlines")
-    names = [Job(v.model, "", 0, label=v.label or None).name for v in variants]
+    names = [variant.name for variant in variants]
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
         raise ValueError(f"two variants share the results folder {', '.join(duplicated)}")

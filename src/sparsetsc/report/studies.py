@@ -8,16 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..bench.studies import Budget, Study
-from ..bench.sweep import Variant
 from .tables import accuracy_table, load_runs, markdown, pairwise_table, rank_summary
 
 __all__ = ["study_section", "study_tables"]
-
-
-def _label(variant: Variant) -> str:
-    from ..bench.jobs import Job
-
-    return Job(variant.model, "", 0, label=variant.label or None).name
 
 
 def study_tables(study: Study, budget: Budget, runs_dir: str | os.PathLike[str]) -> dict:
@@ -29,7 +22,7 @@ def study_tables(study: Study, budget: Budget, runs_dir: str | os.PathLike[str])
     accuracy per dataset; and the number of (variant, dataset, resample) results missing.
     """
     results, _, _ = load_runs(runs_dir)
-    labels = [_label(v) for v in study.variants]
+    labels = [v.name for v in study.variants]
     results = results[results["model"].isin(labels)
                       & results["dataset"].isin(budget.datasets)
                       & (results["resample"] < budget.seeds)]  # fmt: skip
@@ -80,7 +73,7 @@ def study_section(
         f"split). Epochs: {epochs}. Selection: training loss; no test data in any choice.",
         "",
         "Variants: " + "; ".join(
-            f"**{_label(v)}** = `{v.model}`" + (
+            f"**{v.name}** = `{v.model}`" + (
                 " with " + ", ".join(f"{k}={val!r}" for k, val in v.params) if v.params else "")
             for v in study.variants
         ) + ".",
