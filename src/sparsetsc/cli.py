@@ -58,6 +58,22 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_sweep_options(parser: argparse.ArgumentParser) -> None:
+    # How a sweep runs (what _run_plan reads): shared by bench and study.
+    parser.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N")
+    parser.add_argument(
+        "--n-jobs", type=int, default=1, metavar="J",
+        help="jobs at once (local processes or Dask workers); torch threads are split among them",
+    )  # fmt: skip
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="run on Dask: a scheduler address (tcp://host:8786, e.g. from dask-jobqueue's "
+        "SLURMCluster) or 'local' for a LocalCluster of --n-jobs workers",
+    )  # fmt: skip
+    parser.add_argument("--retry-failed", action="store_true", help="run failed jobs again")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sparsetsc`` command."""
     parser = argparse.ArgumentParser(
@@ -151,18 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--param", action="append", default=[], metavar="MODEL:NAME=VALUE",
         help="set a hyper-parameter of one model, e.g. --param dsp-lite:lam=2e-5",
     )  # fmt: skip
-    bench.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N")
-    bench.add_argument(
-        "--n-jobs", type=int, default=1, metavar="J",
-        help="jobs at once (local processes or Dask workers); torch threads are split among them",
-    )  # fmt: skip
-    bench.add_argument(
-        "--scheduler", metavar="ADDRESS",
-        help="run on Dask: a scheduler address (tcp://host:8786, e.g. from dask-jobqueue's "
-        "SLURMCluster) or 'local' for a LocalCluster of --n-jobs workers",
-    )  # fmt: skip
-    bench.add_argument("--retry-failed", action="store_true", help="run failed jobs again")
-    bench.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_sweep_options(bench)
 
     report = commands.add_parser(
         "report",
@@ -211,11 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--data-root", metavar="DIR", help="the study's archive folder")
     study.add_argument("--runs", metavar="DIR", help="results (default runs/studies-BUDGET)")
     study.add_argument("--out", metavar="DIR", help="report section (default RUNS/studies)")
-    study.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N")
-    study.add_argument("--n-jobs", type=int, default=1, metavar="J", help="parallel jobs")
-    study.add_argument("--scheduler", help="'local' or a Dask scheduler address")
-    study.add_argument("--retry-failed", action="store_true", help="run failed jobs again")
-    study.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_sweep_options(study)
 
     export = commands.add_parser(
         "export",

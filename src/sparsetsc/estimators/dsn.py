@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import weakref
 
-import numpy as np
 import torch
 from torch import nn
 
 from ..nn import DSN, DSNConfig
 from ..sparse import DSTConfig, DynamicSparseTraining, bake_masks, real_density, sparse_inference
-from ..train import Callback, TrainConfig, predict_proba
+from ..train import Callback, TrainConfig
 from .base import BaseDeepClassifier
 
 __all__ = ["DSNClassifier"]
@@ -215,14 +214,13 @@ class DSNClassifier(BaseDeepClassifier):
         # Inactive positions become exact zeros in a plain network: same function, no masks.
         bake_masks(network)
 
-    def _predict_proba(self, X: np.ndarray) -> np.ndarray:
-        device = torch.device(self.device_)
+    def _inference_network(self, device: torch.device) -> nn.Module:
         if self.dense or self.inference != "sparse" or device.type != "cpu":
-            return super()._predict_proba(X)
+            return self.network_
         twin = _SPARSE_TWINS.get(self.network_)
         if twin is None:
             twin = _SPARSE_TWINS[self.network_] = sparse_inference(self.network_)
-        return predict_proba(twin, self._prepare(X), device)
+        return twin
 
     @classmethod
     def _get_test_params(cls, parameter_set: str = "default") -> dict | list[dict]:
