@@ -42,8 +42,11 @@ def test_dsp_recovery_modes_and_bad_settings(gunpoint):
     # same seed, same sparsity phase: same widths; scratch re-initialised the survivors
     assert scratch.kept_widths_ == none.kept_widths_
     assert scratch.network_.fcn2.bn.running_mean.ne(none.network_.fcn2.bn.running_mean).any()
+    finetune = DSPClassifier(recovery="finetune", n_epochs=6, **FAST).fit(X_train, y_train)
+    assert len(finetune.history_) == 2  # a third of n_epochs, as 500 of the published 1500
     for bad, match in (({"backbone": "resnet"}, "backbone"), ({"recovery": "x"}, "recovery"),
-                       ({"lam": -1.0}, "lam")):  # fmt: skip
+                       ({"lam": -1.0}, "lam"), ({"widths": "x"}, "widths"),
+                       ({"widths": "uniform", "recovery": "finetune"}, "scratch")):  # fmt: skip
         with pytest.raises(ValueError, match=match):
             DSPClassifier(**{**FAST, **bad}).fit(X_train, y_train)
 
@@ -65,3 +68,29 @@ def test_uniform_control_matches_the_pruned_size(gunpoint):
                    if p.requires_grad)  # fmt: skip
         assert abs(got - target) <= abs(size - target)
     assert matched_uniform_width(lambda f: LITE(LITEConfig(1, 2, n_filters=f)), 10**9, 5) == 5
+
+
+@pytest.mark.parametrize("backbone", ["lite", "inception"])
+def test_uniform_widths_train_the_matched_control_after_the_same_sparsity_phase(
+    gunpoint, backbone
+):
+    X_train, y_train, X_test, _ = gunpoint
+    settings = {**FAST, "backbone": backbone, "n_epochs": 3, "recovery_epochs": 2}
+    dsp = DSPClassifier(**settings).fit(X_train, y_train)
+    uniform = DSPClassifier(**settings, widths="uniform").fit(X_train, y_train)
+    assert dsp.uniform_width_ is None and dsp.dsp_widths_ == dsp.kept_widths_
+    # same seed, same sparsity phase: DSP's analysis found the same widths
+    assert uniform.dsp_widths_ == dsp.kept_widths_
+    assert [r["loss"] for r in uniform.base_history_] == [r["loss"] for r in dsp.base_history_]
+    width = uniform.uniform_width_
+    assert 1 <= width <= 8 and width == dsp.uniform_control().n_filters
+    # the delivered network is the plain backbone at that width, costed as such
+    rebuilt = dsp._build_network_of_width(1, 2, width)
+    assert [p.shape for p in uniform.network_.parameters()] == [
+        p.shape for p in rebuilt.parameters()
+    ]
+    assert estimator_cost(uniform).params == uniform.pruned_cost_["params"]
+    assert len(uniform.history_) == 2
+    assert uniform.predict_proba(X_test).shape == (len(X_test), 2)
+    with pytest.raises(ValueError, match="already the uniform control"):
+        uniform.uniform_control()

@@ -7,6 +7,11 @@ instances each channel is active and keep those above ``min_count`` (no pruning 
 (3) rebuild a physically smaller network; (4) recover: retrain it from a fresh
 initialisation (``"scratch"``, the setting behind the published accuracy parity), fine-tune
 the surviving weights (``"finetune"``), or keep them as they are (``"none"``).
+
+``widths="uniform"`` runs the same steps (1)-(2) and then trains, instead of DSP's network,
+the honesty control: the same backbone with one width everywhere, as many trainable
+parameters as DSP's network, from scratch. Same seed, same sparsity phase, so the two are
+matched exactly; the difference in accuracy is what DSP's per-stage widths are worth.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ __all__ = ["DSPClassifier"]
 
 BACKBONES = ("lite", "inception")
 RECOVERIES = ("scratch", "finetune", "none")
+WIDTHS = ("dsp", "uniform")
 #: The DSP authors' settings per backbone: stage weights of the penalty and vote threshold.
 _DEFAULT_STAGE_WEIGHTS = {"lite": (4.0, 2.0, 1.0), "inception": None}  # None: 1 per stage
 _DEFAULT_MIN_COUNT = {"lite": 1, "inception": 0}
@@ -54,7 +60,11 @@ class DSPClassifier(BaseDeepClassifier):
         After pruning: retrain from a fresh initialisation (frozen filters kept), fine-tune
         the surviving weights without the penalty, or nothing.
     recovery_epochs : int or None, default=None
-        Epochs of the recovery; ``None``: ``n_epochs`` for scratch, 500 for finetune.
+        Epochs of the recovery; ``None``: ``n_epochs`` for scratch and a third of it for
+        finetune (the authors' 1500 and 500).
+    widths : {"dsp", "uniform"}, default="dsp"
+        The recovered network: DSP's per-stage widths, or the uniform-width control of the
+        same trainable-parameter count (needs ``recovery="scratch"``).
     n_filters : int, default=32
         Filters per branch of the unpruned backbone.
     hand_crafted : bool, default=None
@@ -68,14 +78,19 @@ class DSPClassifier(BaseDeepClassifier):
     network_ : nn.Module
         The pruned (and recovered) network, a plain LITE / Inception with smaller widths.
     kept_widths_ : dict
-        Channels kept per stage (by stage output name), hand-crafted channels included.
+        Channels per stage of ``network_`` (by stage output name), hand-crafted channels
+        included: what DSP kept, or the uniform control's widths.
+    dsp_widths_ : dict
+        What DSP's analysis kept per stage (equal to ``kept_widths_`` unless uniform).
+    uniform_width_ : int or None
+        Filters per branch of the uniform control; ``None`` with ``widths="dsp"``.
     stage_widths_ : dict
         Channels per stage before pruning.
     compression_ : dict
         ``1 - params_pruned / params_base`` over trainable parameters (``"trainable"``) and
-        over all parameters, frozen filters included (``"all"``).
+        over all parameters, frozen filters included (``"all"``), for ``network_``.
     base_cost_, pruned_cost_ : dict
-        Parameters and MACs per series of the unpruned and the pruned network.
+        Parameters and MACs per series of the unpruned network and of ``network_``.
     base_history_ : list of dict
         Epoch records of the sparsity training (``history_`` is the recovery's).
     """
@@ -83,6 +98,8 @@ class DSPClassifier(BaseDeepClassifier):
     _batchable = False  # the sparsity loss is a callback
     _fitted_json_attributes = BaseDeepClassifier._fitted_json_attributes + (
         "kept_widths_",
+        "dsp_widths_",
+        "uniform_width_",
         "stage_widths_",
         "compression_",
         "base_cost_",
@@ -99,6 +116,7 @@ class DSPClassifier(BaseDeepClassifier):
         min_count: int | None = None,
         recovery: str = "scratch",
         recovery_epochs: int | None = None,
+        widths: str = "dsp",
         n_filters: int = 32,
         hand_crafted: bool | None = None,
         n_epochs: int = 1500,
@@ -118,6 +136,7 @@ class DSPClassifier(BaseDeepClassifier):
         self.min_count = min_count
         self.recovery = recovery
         self.recovery_epochs = recovery_epochs
+        self.widths = widths
         self.n_filters = n_filters
         self.hand_crafted = hand_crafted
         self.n_epochs = n_epochs
@@ -145,6 +164,13 @@ class DSPClassifier(BaseDeepClassifier):
             raise ValueError(f"backbone must be one of {BACKBONES}; got {self.backbone!r}")
         if self.recovery not in RECOVERIES:
             raise ValueError(f"recovery must be one of {RECOVERIES}; got {self.recovery!r}")
+        if self.widths not in WIDTHS:
+            raise ValueError(f"widths must be one of {WIDTHS}; got {self.widths!r}")
+        if self.widths == "uniform" and self.recovery != "scratch":
+            raise ValueError(
+                f'widths="uniform" trains a new network: it needs recovery="scratch", '
+                f"not {self.recovery!r}"
+            )
         if not self.lam >= 0:
             raise ValueError(f"lam must be >= 0; got {self.lam}")
         if self.recovery_epochs is not None and self.recovery_epochs < 1:
@@ -191,20 +217,29 @@ class DSPClassifier(BaseDeepClassifier):
                                       [sparsity])  # fmt: skip
             pruning = dsp_prune(base, plan.X, min_count)
             network = pruning.network
+            dsp_cost = model_cost(network, n_channels, n_timepoints)
+            uniform_width = None
+            if self.widths == "uniform":
+                uniform_width = self._matched_width(n_channels, dsp_cost.params_trainable)
+                network = self._build_network_of_width(n_channels, self.n_classes_,
+                                                       uniform_width)  # fmt: skip
             result = base_result
             if self.recovery != "none":
                 if self.recovery == "scratch":
                     _reinitialise(network)
                 epochs = self.recovery_epochs or (
-                    plan.config.n_epochs if self.recovery == "scratch" else 500
-                )
+                    plan.config.n_epochs if self.recovery == "scratch"
+                    else max(1, plan.config.n_epochs // 3)
+                )  # fmt: skip
                 config = TrainConfig(**{**vars(plan.config), "n_epochs": epochs})
                 result = fit_network(network, plan.X, plan.targets, config, plan.device)
         base_cost = model_cost(base, n_channels, n_timepoints)
         pruned_cost = model_cost(network, n_channels, n_timepoints)
         self.base_history_ = base_result.history
         self.stage_widths_ = {name: len(mask) for name, mask in pruning.keep.items()}
-        self.kept_widths_ = pruning.kept_widths
+        self.dsp_widths_ = pruning.kept_widths
+        self.uniform_width_ = uniform_width
+        self.kept_widths_ = _stage_widths(network)
         self.base_cost_ = _cost_summary(base_cost)
         self.pruned_cost_ = _cost_summary(pruned_cost)
         self.compression_ = {
@@ -217,15 +252,16 @@ class DSPClassifier(BaseDeepClassifier):
     def uniform_control(self) -> BaseDeepClassifier:
         """An unfitted LITE / Inception classifier of uniform width with about as many
         trainable parameters as the pruned network (the honesty control), trained like the
-        recovery (same epochs, batch, schedule and seed)."""
+        recovery (same epochs, batch, schedule and seed).
+
+        ``widths="uniform"`` trains this control inside ``fit`` instead, after the same
+        sparsity phase; this method is for comparing with an already fitted DSP model.
+        """
         self._check_is_fitted()
-        n_channels, n_classes = self.metadata_["n_channels"], self.n_classes_
-        target = self.pruned_cost_["params_trainable"]
-
-        def build(width: int) -> nn.Module:
-            return self._build_network_of_width(n_channels, n_classes, width)
-
-        width = matched_uniform_width(build, target, self.n_filters)
+        if self.widths != "dsp":
+            raise ValueError('this model is already the uniform control (widths="uniform")')
+        width = self._matched_width(self.metadata_["n_channels"],
+                                    self.pruned_cost_["params_trainable"])  # fmt: skip
         epochs = len(self.history_) if self.recovery != "none" else self.n_epochs
         common = {"n_filters": width, "hand_crafted": self._uses_hand_crafted(),
                   "n_epochs": epochs, "batch_size": self.batch_size, "lr": self.lr,
@@ -234,6 +270,12 @@ class DSPClassifier(BaseDeepClassifier):
                   "random_state": self.random_state}  # fmt: skip
         control_class = LITEClassifier if self.backbone == "lite" else InceptionClassifier
         return control_class(**common)
+
+    def _matched_width(self, n_channels: int, target_params: int) -> int:
+        def build(width: int) -> nn.Module:
+            return self._build_network_of_width(n_channels, self.n_classes_, width)
+
+        return matched_uniform_width(build, target_params, self.n_filters)
 
     def _build_network_of_width(self, n_channels: int, n_classes: int, width: int) -> nn.Module:
         if self.backbone == "lite":
@@ -257,6 +299,11 @@ def _reinitialise(network: nn.Module) -> None:
         reset = getattr(module, "reset_parameters", None)
         if callable(reset):
             reset()  # BatchNorm's also resets its running statistics
+
+
+def _stage_widths(network: nn.Module) -> dict[str, int]:
+    modules = dict(network.named_modules())
+    return {stage.output: stage_width(modules[stage.root]) for stage in stages_of(network)}
 
 
 def _cost_summary(cost: Any) -> dict[str, int]:
