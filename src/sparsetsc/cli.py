@@ -71,6 +71,11 @@ def _add_sweep_options(parser: argparse.ArgumentParser) -> None:
         "SLURMCluster) or 'local' for a LocalCluster of --n-jobs workers",
     )  # fmt: skip
     parser.add_argument("--retry-failed", action="store_true", help="run failed jobs again")
+    parser.add_argument(
+        "--save-models", action="store_true",
+        help="keep every fitted deep model (RUNS/<Model>/Models/<Dataset>/resample<k>, "
+        "readable by sparsetsc.load); finished jobs without a kept model run again",
+    )  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -390,7 +395,7 @@ def _bench(args: argparse.Namespace) -> int:
     plan = plan_sweep(
         models, resolve_datasets(args.datasets), range(args.seeds), args.runs,
         epochs=args.epochs, params=_bench_params(args.param, models), device=args.device,
-        data_root=args.data_root, retry_failed=args.retry_failed,
+        data_root=args.data_root, retry_failed=args.retry_failed, save_models=args.save_models,
     )  # fmt: skip
     return _run_plan(plan, args)
 
@@ -401,6 +406,9 @@ def _run_plan(plan: Any, args: argparse.Namespace) -> int:
     say = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
     say(f"{total} jobs: {len(plan.finished)} finished before, {len(plan.failed_before)} failed "
         f"before, {len(plan.to_run)} to run -> {args.runs}")  # fmt: skip
+    if plan.without_model:
+        say(f"{len(plan.without_model)} of them finished before without a kept model: "
+            "running them again to keep it")  # fmt: skip
     for job, message in plan.corrupt:
         print(f"corrupt result of {job}, running it again: {message}", file=sys.stderr)
     for job, message in plan.failed_before:
@@ -439,10 +447,11 @@ def _study(args: argparse.Namespace) -> int:
     runs = args.runs or f"runs/studies-{args.budget}"
     plan = plan_variants(study.variants, datasets, range(seeds), runs, epochs=epochs,
                          device=args.device, data_root=args.data_root,
-                         retry_failed=args.retry_failed)  # fmt: skip
+                         retry_failed=args.retry_failed,
+                         save_models=study.keep_models or args.save_models)  # fmt: skip
     status = _run_plan(plan, argparse.Namespace(**{**vars(args), "runs": runs}))
     out = Path(args.out) if args.out else Path(runs) / "studies"
-    print(study_section(study, args.budget, budget, runs, out))
+    print(study_section(study, args.budget, budget, runs, out, args.data_root))
     print(f"section: {out / f'{study.name}-{args.budget}.md'}", file=sys.stderr)
     return status
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
+import sparsetsc
 from sparsetsc.bench import Variant, plan_variants
 from sparsetsc.bench.studies import STUDIES, get_study
 from sparsetsc.cli import main
+from sparsetsc.report.studies import ANALYSES
 
 TINY = ["--datasets", "TinyA,TinyB", "--seeds", "1", "--epochs", "2", "--quiet"]
 
@@ -16,8 +19,16 @@ def test_list_shows_every_study(capsys):
     assert main(["study", "--list"]) == 0
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert listed == list(STUDIES)
-    assert {"dsn-sparsity", "dsn-architecture", "dsn-groups", "dsn-topology",
-            "dsn-multivariate", "dsp-lambda", "dsp-recovery"} <= set(listed)  # fmt: skip
+    assert {"dsn-sparsity", "dsn-architecture", "dsn-groups", "dsn-topology", "dsn-heatmaps",
+            "dsn-multivariate", "dsp-lambda", "dsp-recovery", "dsp-uniform",
+            "dsp-layers"} <= set(listed)  # fmt: skip
+
+
+def test_studies_name_known_analyses_and_variants():
+    for study in STUDIES.values():
+        assert set(study.analyses) <= set(ANALYSES), study.name
+        labels = {v.name for v in study.variants}
+        assert all({a, b} <= labels for a, b in study.comparisons), study.name
 
 
 @pytest.mark.parametrize("name", list(STUDIES))
@@ -40,6 +51,72 @@ def test_every_study_runs_end_to_end_and_writes_its_section(name, tiny_archive, 
     # every variant wrote its own results folder, one file per dataset
     for label in labels:
         assert len(list((runs / label / "Predictions").glob("*/testResample0.csv"))) == 2
+        models = list((runs / label / "Models").glob("*/resample0"))
+        assert len(models) == (2 if study.keep_models else 0)
+    comparisons = pd.read_csv(runs / "studies" / f"{name}-cpu-comparisons.csv")
+    assert list(zip(comparisons["A"], comparisons["B"], strict=True)) == list(study.comparisons)
+    assert (comparisons["datasets"] == 2).all()
+    # every analysis found what it analyses and wrote its table
+    assert "\nNo " not in section
+    for analysis in study.analyses:
+        assert list((runs / "studies").glob(f"{name}-cpu-*.csv")), analysis
+    CHECKS.get(name, lambda runs, section: None)(runs, section)
+
+
+def _check_dsp_uniform(runs, section):
+    compression = pd.read_csv(runs / "studies" / "dsp-uniform-cpu-compression.csv",
+                              index_col=0)  # fmt: skip
+    for backbone in ("LITE", "Inception"):
+        dsp = compression.loc[f"DSP-{backbone}"]
+        uniform = compression.loc[f"{backbone} (uniform width)"]
+        assert np.isnan(dsp["uniform width"]) and 1 <= uniform["uniform width"] <= 32
+        # matched: the closest uniform width, a few per cent of the backbone apart
+        assert abs(dsp["compression (trainable)"] - uniform["compression (trainable)"]) < 0.05
+    # the uniform control's model is the plain backbone at its width
+    control = sparsetsc.load(runs / "LITE (uniform width)" / "Models" / "TinyA" / "resample0")
+    assert set(control.kept_widths_.values()) >= {control.uniform_width_}
+
+
+def _check_dsp_layers(runs, section):
+    redundancy = pd.read_csv(runs / "studies" / "dsp-layers-cpu-redundancy.csv")
+    assert set(redundancy["variant"]) == {v.name for v in get_study("dsp-layers").variants}
+    assert (redundancy.groupby("variant").size().loc[["LITE", "Inception"]] == [3, 6]).all()
+    assert (redundancy[["effective_rank", "energy95"]].stack().between(0, 1)).all()
+    widths = pd.read_csv(runs / "studies" / "dsp-layers-cpu-kept-widths.csv")
+    lite = widths[widths["model"] == "dsp-lite"]
+    assert list(lite["published (LITETime)"]) == [14.6, 9.1, 8.6, 16.7, 12.0]
+    assert lite["DSP-LITE"].between(1, 32).all()
+
+
+def _check_dsn_heatmaps(runs, section):
+    for dataset in ("TinyA", "TinyB"):
+        assert (runs / "studies" / f"dsn-heatmaps-cpu-heatmaps-{dataset}.png").stat().st_size
+        assert f"(dsn-heatmaps-cpu-heatmaps-{dataset}.png)" in section
+    usage = pd.read_csv(runs / "studies" / "dsn-heatmaps-cpu-tap-usage.csv")
+    assert len(usage) == 2 * 4 * 3  # datasets x DSN layers x kernel groups
+    assert usage["taps in use"].between(0, 1).all() and (usage["taps in use"] > 0).all()
+
+
+def _check_dsn_groups(runs, section):
+    enrf = pd.read_csv(runs / "studies" / "dsn-groups-cpu-enrf.csv")
+    assert enrf.groupby("variant").size().to_dict() == {
+        "DSN": 12, "DSN (no groups)": 4, "DSN (no groups; matched non-zeros)": 4}
+    assert (runs / "studies" / "dsn-groups-cpu-enrf.png").stat().st_size
+
+
+def _check_dsn_sparsity(runs, section):
+    density = pd.read_csv(runs / "studies" / "dsn-sparsity-cpu-density.csv", index_col=0)
+    sparsity = density["conv sparsity"]
+    assert sparsity["DSN (dense)"] == 0
+    # the density flag is relative to each group's region: real sparsity 1 - 2/3 * flag
+    for label, expected in (("DSN (sparsity 50 %)", 0.5), ("DSN (sparsity 80 %)", 0.8),
+                            ("DSN (sparsity 90 %)", 0.9)):  # fmt: skip
+        assert sparsity[label] == pytest.approx(expected, abs=0.02)
+
+
+CHECKS = {"dsp-uniform": _check_dsp_uniform, "dsp-layers": _check_dsp_layers,
+          "dsn-heatmaps": _check_dsn_heatmaps, "dsn-groups": _check_dsn_groups,
+          "dsn-sparsity": _check_dsn_sparsity}  # fmt: skip
 
 
 def test_studies_reuse_finished_jobs(tiny_archive, tmp_path, capsys):
@@ -69,3 +146,24 @@ def test_variants_are_checked_before_any_work(tmp_path):
 def test_unknown_study_is_a_clear_error(capsys):
     assert main(["study", "dsn-everything"]) == 2
     assert "unknown study 'dsn-everything'" in capsys.readouterr().err
+
+
+def test_a_study_keeping_models_refits_finished_jobs_without_one(tiny_archive, tmp_path, capsys):
+    runs = str(tmp_path / "runs")
+    # a plain sweep finishes DSN without keeping models ...
+    one_job = ["--datasets", "TinyA", "--seeds", "1", "--epochs", "2", "--quiet",
+               "--data-root", str(tiny_archive), "--runs", runs]  # fmt: skip
+    assert main(["bench", "--models", "dsn", *one_job]) == 0
+    plan = plan_variants([Variant("", "dsn")], ["TinyA"], [0], runs, epochs=2,
+                         data_root=str(tiny_archive), save_models=True)  # fmt: skip
+    # ... so a sweep that keeps them runs it again; one that does not reuses it
+    assert [job.name for job in plan.without_model] == ["DSN"] and len(plan.to_run) == 1
+    assert not plan_variants([Variant("", "dsn")], ["TinyA"], [0], runs, epochs=2,
+                             data_root=str(tiny_archive)).to_run  # fmt: skip
+    assert main(["study", "dsn-heatmaps", *one_job]) == 0
+    assert capsys.readouterr().out.startswith("1 jobs done")
+    model = sparsetsc.load(tmp_path / "runs" / "DSN" / "Models" / "TinyA" / "resample0")
+    assert model.real_density_ == pytest.approx(2 / 3 * 0.2, abs=0.01)
+    plan = plan_variants([Variant("", "dsn")], ["TinyA"], [0], runs, epochs=2,
+                         data_root=str(tiny_archive), save_models=True)  # fmt: skip
+    assert not plan.to_run and len(plan.finished) == 1

@@ -24,6 +24,12 @@ def test_dsp_prunes_reports_and_round_trips(gunpoint, tmp_path, backbone):
     assert clf.compression_["trainable"] == pytest.approx(expected) and expected > 0
     assert set(clf.kept_widths_) == set(clf.stage_widths_)
     assert all(1 <= clf.kept_widths_[s] <= clf.stage_widths_[s] for s in clf.stage_widths_)
+    # per branch: every branch keeps a channel; LITE's 17 frozen filters are not counted
+    fixed = 17 if backbone == "lite" else 0
+    first = next(iter(clf.stage_widths_))
+    assert sum(clf.dsp_group_widths_[first]) == clf.kept_widths_[first] - fixed
+    assert all(1 <= kept <= 8 for kept in clf.dsp_group_widths_[first])
+    assert clf.stage_group_widths_[first] == [8] * (3 if backbone == "lite" else 4)
     assert len(clf.history_) == 2 and len(clf.base_history_) == 4
     # the sparsity phase selects by the penalised loss
     assert all(r["loss"] > r["ce_loss"] for r in clf.base_history_)

@@ -7,6 +7,7 @@ bake-off's 30 resamples). The model's ``random_state`` is the resample id.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
@@ -23,12 +24,18 @@ from .. import __version__
 from ..cost import estimator_cost
 from ..data import check_labels_seen, load_train_test
 from .models import DISPLAY_NAMES, make_estimator
-from .store import failure_path, result_path, write_failure, write_result
+from .store import failure_path, model_path, result_path, write_failure, write_result
 
 __all__ = ["Job", "JobOutcome", "load_resample", "run_job"]
 
 #: Repeats of the timed prediction at batch 1 and at batch 64 (the median is kept).
 LATENCY_REPEATS = (7, 3)
+
+#: Fitted attributes copied into a result's metadata (``"fitted"``) when a model has them:
+#: what DSN's masks and DSP's pruning made of the model, small enough for every result.
+FITTED_SUMMARY = ("selected_epoch_", "real_density_", "nonzero_per_group_", "stage_widths_",
+                  "dsp_widths_", "stage_group_widths_", "dsp_group_widths_", "kept_widths_",
+                  "uniform_width_", "compression_")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class Job:
     ``label`` names a variant of a model (a study's ``DSN (sparsity 50 %)``); by default the
     model's display name. It is the results folder, so variants never overwrite each other
     and a variant without overrides shares its results with plain sweeps of the model.
+    ``save_model`` also keeps the fitted model (for analyses of the trained weights).
     """
 
     model: str
@@ -47,6 +55,7 @@ class Job:
     params: tuple[tuple[str, Any], ...] = ()
     device: str = "cpu"
     label: str | None = None
+    save_model: bool = False
 
     @property
     def name(self) -> str:
@@ -58,6 +67,9 @@ class Job:
 
     def failure_path(self, runs_dir: str | os.PathLike[str]) -> Path:
         return failure_path(runs_dir, self.name, self.dataset, self.resample)
+
+    def model_path(self, runs_dir: str | os.PathLike[str]) -> Path:
+        return model_path(runs_dir, self.name, self.dataset, self.resample)
 
     def __str__(self) -> str:
         return f"{self.name}/{self.dataset}/resample {self.resample}"
@@ -142,6 +154,23 @@ def _epochs_run(estimator: Any) -> int | None:
     return len(history) if history is not None else None
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic | np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _fitted_summary(estimator: Any) -> dict[str, Any]:
+    """:data:`FITTED_SUMMARY` of the estimator, or of each member of an ensemble."""
+    members = getattr(estimator, "estimators_", None)
+
+    def summary(model: Any) -> dict[str, Any]:
+        values = {name: getattr(model, name) for name in FITTED_SUMMARY if hasattr(model, name)}
+        return json.loads(json.dumps(values, default=_plain))
+
+    return {"members": [summary(m) for m in members]} if members else summary(estimator)
+
+
 def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: bool) -> float:
     X_train, y_train, X_test, y_test = load_resample(job.dataset, job.resample, data_root, download)
     check_labels_seen(y_test, np.unique(y_train))
@@ -156,6 +185,10 @@ def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: boo
     class_index = {label: index for index, label in enumerate(classes)}
     y_true = np.array([class_index[label] for label in y_test])
     y_pred = np.argmax(probabilities, axis=1)
+    # Saved before the result: a result file that says so always has its model.
+    model_saved = job.save_model and hasattr(estimator, "save")
+    if model_saved:
+        estimator.save(job.model_path(runs_dir))
     metadata = {
         "model_key": job.model,
         "estimator": type(estimator).__name__,
@@ -166,6 +199,8 @@ def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: boo
         "fit_seconds": round(fit_seconds, 3),
         "predict_seconds": round(predict_seconds, 4),
         **_latency_ms(estimator, X_test),
+        "fitted": _fitted_summary(estimator),
+        "model_saved": model_saved,
         "classes": [str(label) for label in classes],
         "n_train": int(len(y_train)),
         "n_channels": int(X_train.shape[1]),

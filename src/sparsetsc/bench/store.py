@@ -14,6 +14,10 @@ readable by tsml-eval and aeon's results tooling:
 Files are written to a temporary name in the same folder and renamed into place, so a file
 at the final name is always complete; a sweep killed mid-write leaves only a temporary file,
 which the next run removes. A job that raised leaves ``testResample<seed>.failed.json``.
+
+A job asked to keep its fitted model saves it (``sparsetsc.load`` reads it) to
+``<runs>/<Model>/Models/<Dataset>/resample<seed>`` before its result file is written, so a
+result with ``"model_saved": true`` has its model.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ __all__ = [
     "Result",
     "failure_path",
     "iter_results",
+    "model_path",
     "read_failure",
     "read_result",
     "remove_stale_temporaries",
@@ -66,6 +71,11 @@ class Result:
 def result_path(runs_dir: str | os.PathLike[str], model: str, dataset: str, resample: int) -> Path:
     """Where the result of (model display name, dataset, resample) lives."""
     return Path(runs_dir) / model / "Predictions" / dataset / f"testResample{resample}.csv"
+
+
+def model_path(runs_dir: str | os.PathLike[str], model: str, dataset: str, resample: int) -> Path:
+    """Where the fitted model of a job that keeps its model is saved."""
+    return Path(runs_dir) / model / "Models" / dataset / f"resample{resample}"
 
 
 def failure_path(runs_dir: str | os.PathLike[str], model: str, dataset: str, resample: int) -> Path:

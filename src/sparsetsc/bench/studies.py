@@ -6,7 +6,8 @@ in about an hour on 2 CPU cores, and ``full``, our reading of the published prot
 variant is a sweep job like any other, written to the same runs directory: a variant with
 no overrides (label = the model's display name, e.g. ``DSN``) shares its results with plain
 ``sparsetsc bench`` sweeps and with other studies at the same budget, so nothing is trained
-twice.
+twice. Studies that analyse trained weights (eNRF, tap heatmaps, redundancy) keep their
+fitted models next to the results (``keep_models``).
 """
 
 from __future__ import annotations
@@ -42,10 +43,21 @@ class Study:
     budgets: dict[str, Budget]
     published: str  # the paper's figure next to ours, or why none is given
     reference: str = ""  # label of the variant the others are compared with (default: first)
+    pairs: tuple[tuple[str, str], ...] = ()  # (variant, compared with); default: vs reference
+    analyses: tuple[str, ...] = ()  # extra report analyses (sparsetsc.report.studies.ANALYSES)
+    keep_models: bool = False  # the analyses read the fitted models
 
     @property
     def reference_label(self) -> str:
         return self.reference or self.variants[0].name
+
+    @property
+    def comparisons(self) -> tuple[tuple[str, str], ...]:
+        """The (variant, compared with) pairs of the report's W/T/L and Wilcoxon table."""
+        if self.pairs:
+            return self.pairs
+        reference = self.reference_label
+        return tuple((v.name, reference) for v in self.variants if v.name != reference)
 
 
 def _variant(label: str, model: str, **params: Any) -> Variant:
@@ -90,6 +102,7 @@ STUDIES: dict[str, Study] = {
             ),
             budgets={"cpu": _DSN_CPU, "full": _DSN_FULL},
             published=_NO_DSN_TABLES + " The paper reports 80 % as the best trade-off.",
+            analyses=("density",),
         ),
         Study(
             name="dsn-architecture",
@@ -108,7 +121,8 @@ STUDIES: dict[str, Study] = {
         Study(
             name="dsn-groups",
             title="DSN: kernel groups against none at matched parameter count",
-            reproduces="DSN paper, Table 4 (with / without groups)",
+            reproduces="DSN paper, Table 4 and Fig. 6 (with / without groups; eNRF "
+            "distributions)",
             archive="UCRArchive_2018",
             variants=(
                 _variant("DSN", "dsn"),
@@ -118,7 +132,10 @@ STUDIES: dict[str, Study] = {
             ),  # fmt: skip
             budgets={"cpu": _DSN_CPU, "full": _DSN_FULL},
             published=_NO_DSN_TABLES + " The paper reports a large gap without groups on "
-            "datasets with local features (EEG2).",
+            "datasets with local features (EEG2), and eNRF distributions in which the groups "
+            "with larger regions learn wider receptive fields.",
+            analyses=("enrf",),
+            keep_models=True,
         ),
         Study(
             name="dsn-topology",
@@ -132,6 +149,18 @@ STUDIES: dict[str, Study] = {
             ),
             budgets={"cpu": _DSN_CPU, "full": _DSN_FULL},
             published=_NO_DSN_TABLES + " The paper finds DSN-grad on par with DSN-rand.",
+        ),
+        Study(
+            name="dsn-heatmaps",
+            title="DSN: activated weights of trained models",
+            reproduces="DSN paper, Fig. 8 (heatmaps of the active taps per kernel group)",
+            archive="UCRArchive_2018",
+            variants=(_variant("DSN", "dsn"),),
+            budgets={"cpu": _DSN_CPU, "full": _DSN_FULL},
+            published=_NO_DSN_TABLES + " The paper's heatmaps show each group using taps "
+            "across its whole search region, with different patterns per dataset.",
+            analyses=("tap_heatmaps",),
+            keep_models=True,
         ),
         Study(
             name="dsn-multivariate",
@@ -164,7 +193,12 @@ STUDIES: dict[str, Study] = {
                 _variant("DSP-LITE (lambda 1e-4)", "dsp-lite", lam=1e-4),
             ),
             budgets={"cpu": _DSP_CPU, "full": _DSP_FULL},
-            published="The DSP paper uses lambda = 1e-5 (reference-dsp-lite-inception).",
+            published="The authors' models use lambda = 1e-5 (also explored: 2e-5, 1e-4, 1e-6, "
+            "1e-7; no per-lambda table was kept). At 1e-5 and 1500 epochs, LITETime loses 58 % "
+            "of its trainable parameters and keeps, of 32 per branch, 14.6 (k40), 9.1 (k20), "
+            "8.6 (k10), 16.7 (FCN1) and 12.0 (FCN2) channels (reference-dsp-lite-inception "
+            "§1.6).",
+            analyses=("compression", "kept_widths"),
         ),
         Study(
             name="dsp-recovery",
@@ -178,7 +212,65 @@ STUDIES: dict[str, Study] = {
                 _variant("LITE", "lite"),
             ),
             budgets={"cpu": _DSP_CPU, "full": _DSP_FULL},
-            published="The published accuracy parity rests on retraining from scratch.",
+            published="Authors (5-member ensembles, 128 UCR sets, Wilcoxon against the "
+            "unpruned ensemble): LITETime against DSP-LITETime retrained from scratch p = 0.37, "
+            "fine-tuned 500 epochs p = 1e-10, not retrained p = 6e-18; InceptionTime against "
+            "DSP-InceptionTime from scratch p = 0.10, fine-tuned p = 0.009. The published "
+            "accuracy parity rests on retraining from scratch.",
+            analyses=("compression",),
+        ),
+        Study(
+            name="dsp-uniform",
+            title="DSP against uniform width at matched compression (LITE and Inception)",
+            reproduces="DSP authors' uniform-width control (reference-dsp-lite-inception §1.6)",
+            archive="UCRArchive_2018",
+            variants=(
+                _variant("DSP-LITE", "dsp-lite"),
+                _variant("LITE (uniform width)", "dsp-lite", widths="uniform"),
+                _variant("LITE", "lite"),
+                _variant("DSP-Inception", "dsp-inception"),
+                _variant("Inception (uniform width)", "dsp-inception", widths="uniform"),
+                _variant("Inception", "inception"),
+            ),
+            budgets={"cpu": _DSP_CPU, "full": _DSP_FULL},
+            published="Authors (5-member ensembles, 128 UCR sets): DSP removes 58 % of "
+            "LITETime's and 75 % of InceptionTime's trainable parameters. At matched "
+            "compression, uniform LITE (16 filters, 58.5 %) is significantly less accurate "
+            "than LITETime (Wilcoxon p = 0.0044) while DSP-LITETime is not (p = 0.37); uniform "
+            "InceptionTime (8 filters per branch, 77 %) reaches a mean accuracy of "
+            "0.8439 / 0.8452 (two runs) against 0.8409 for DSP-InceptionTime (p = 0.20): at "
+            "least as accurate.",
+            pairs=(("DSP-LITE", "LITE (uniform width)"), ("DSP-LITE", "LITE"),
+                   ("LITE (uniform width)", "LITE"),
+                   ("DSP-Inception", "Inception (uniform width)"), ("DSP-Inception", "Inception"),
+                   ("Inception (uniform width)", "Inception")),  # fmt: skip
+            analyses=("compression",),
+            keep_models=True,  # dsp-layers analyses the same models
+        ),
+        Study(
+            name="dsp-layers",
+            title="DSP per layer: redundancy before and after, kept widths",
+            reproduces="DSP authors' redundancy analysis and surviving widths "
+            "(reference-dsp-lite-inception §1.6)",
+            archive="UCRArchive_2018",
+            variants=(
+                _variant("LITE", "lite"),
+                _variant("DSP-LITE (no recovery)", "dsp-lite", recovery="none"),
+                _variant("DSP-LITE", "dsp-lite"),
+                _variant("Inception", "inception"),
+                _variant("DSP-Inception (no recovery)", "dsp-inception", recovery="none"),
+                _variant("DSP-Inception", "dsp-inception"),
+            ),
+            budgets={"cpu": _DSP_CPU, "full": _DSP_FULL},
+            published="Authors (base LITE against the sparsity-trained LITE, training-set "
+            "feature maps): layer-1 mutual-information sum ACSF1 746 -> 67, Coffee 583 -> 1.7, "
+            "BeetleFly 307 -> 2.0, Wilcoxon p = 3.8e-6 over the datasets; kept LITE widths "
+            "of 32: 14.6 (k40), 9.1 (k20), 8.6 (k10), 16.7 (FCN1), 12.0 (FCN2).",
+            pairs=(("DSP-LITE (no recovery)", "LITE"), ("DSP-LITE", "LITE"),
+                   ("DSP-Inception (no recovery)", "Inception"),
+                   ("DSP-Inception", "Inception")),  # fmt: skip
+            analyses=("kept_widths", "redundancy"),
+            keep_models=True,
         ),
     )
 }

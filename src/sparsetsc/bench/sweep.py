@@ -5,7 +5,8 @@ the jobs into finished (a valid result file), failed before (a failure record: r
 skipped unless ``retry_failed``) and to run. A corrupt result file is moved aside to
 ``*.corrupt`` (kept for inspection) and its job runs again. Temporary files of a killed
 sweep are removed. Every job writes its own file, so a sweep killed at any moment resumes
-with nothing lost, duplicated or half-written.
+with nothing lost, duplicated or half-written. A sweep that keeps fitted models
+(``save_models``) runs again the finished jobs whose model was not kept.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from ..data import locate_dataset
 from .jobs import Job, JobOutcome, run_job
-from .models import available_models
+from .models import PEERS, available_models
 from .store import CorruptResultError, read_failure, read_result, remove_stale_temporaries
 
 __all__ = ["SweepPlan", "SweepSummary", "Variant", "plan_sweep", "plan_variants", "run_sweep"]
@@ -49,6 +50,7 @@ class SweepPlan:
     finished: list[Job] = field(default_factory=list)
     failed_before: list[tuple[Job, str]] = field(default_factory=list)
     corrupt: list[tuple[Job, str]] = field(default_factory=list)
+    without_model: list[Job] = field(default_factory=list)  # finished, refit to keep the model
     stale_temporaries: int = 0
 
 
@@ -92,15 +94,19 @@ def plan_sweep(
     data_root: str | None = None,
     retry_failed: bool = False,
     check_data: bool = True,
+    save_models: bool = False,
 ) -> SweepPlan:
-    """Check the request and sort its jobs by state; raises ``ValueError`` before any work."""
+    """Check the request and sort its jobs by state; raises ``ValueError`` before any work.
+
+    ``save_models`` keeps every fitted deep model next to its result (ROCKET peers have
+    nothing to save)."""
     params = params or {}
     variants = [
         Variant("", model, tuple(sorted(params.get(model, {}).items()))) for model in models
     ]
     return plan_variants(variants, datasets, resamples, runs_dir, epochs=epochs, device=device,
                          data_root=data_root, retry_failed=retry_failed,
-                         check_data=check_data)  # fmt: skip
+                         check_data=check_data, save_models=save_models)  # fmt: skip
 
 
 def plan_variants(
@@ -114,6 +120,7 @@ def plan_variants(
     data_root: str | None = None,
     retry_failed: bool = False,
     check_data: bool = True,
+    save_models: bool = False,
 ) -> SweepPlan:
     """:func:`plan_sweep` for labelled variants (an empty label: the model's display name)."""
     unknown = sorted({v.model for v in variants} - set(available_models()))
@@ -144,7 +151,7 @@ def plan_variants(
         for dataset in datasets:
             for resample in resamples:
                 job = Job(variant.model, dataset, resample, epochs, variant.params, device,
-                          variant.label or None)  # fmt: skip
+                          variant.label or None, save_models)  # fmt: skip
                 _sort_job(job, runs_dir, plan, retry_failed)
     return plan
 
@@ -161,6 +168,12 @@ def _sort_job(job: Job, runs_dir: Path, plan: SweepPlan, retry_failed: bool) -> 
             plan.to_run.append(job)
             return
         _check_budget(job, result.metadata)
+        if job.save_model and job.model not in PEERS and not (
+            result.metadata.get("model_saved") and job.model_path(runs_dir).is_dir()
+        ):
+            plan.without_model.append(job)
+            plan.to_run.append(job)
+            return
         plan.finished.append(job)
         return
     failure = job.failure_path(runs_dir)

@@ -82,6 +82,9 @@ class DSPClassifier(BaseDeepClassifier):
         included: what DSP kept, or the uniform control's widths.
     dsp_widths_ : dict
         What DSP's analysis kept per stage (equal to ``kept_widths_`` unless uniform).
+    stage_group_widths_, dsp_group_widths_ : dict
+        Channels per stage and channel group (branch) before pruning, and what DSP's analysis
+        kept of them; fixed (hand-crafted) channels are in no group.
     uniform_width_ : int or None
         Filters per branch of the uniform control; ``None`` with ``widths="dsp"``.
     stage_widths_ : dict
@@ -99,6 +102,8 @@ class DSPClassifier(BaseDeepClassifier):
     _fitted_json_attributes = BaseDeepClassifier._fitted_json_attributes + (
         "kept_widths_",
         "dsp_widths_",
+        "stage_group_widths_",
+        "dsp_group_widths_",
         "uniform_width_",
         "stage_widths_",
         "compression_",
@@ -238,6 +243,15 @@ class DSPClassifier(BaseDeepClassifier):
         self.base_history_ = base_result.history
         self.stage_widths_ = {name: len(mask) for name, mask in pruning.keep.items()}
         self.dsp_widths_ = pruning.kept_widths
+        groups = {stage.output: stage.groups for stage in stages_of(base)}
+        self.stage_group_widths_ = {
+            name: [len(range(width)[group]) for group in groups[name]]
+            for name, width in self.stage_widths_.items()
+        }
+        self.dsp_group_widths_ = {
+            name: [int(pruning.keep[name][group].sum()) for group in groups[name]]
+            for name in self.stage_widths_
+        }
         self.uniform_width_ = uniform_width
         self.kept_widths_ = _stage_widths(network)
         self.base_cost_ = _cost_summary(base_cost)

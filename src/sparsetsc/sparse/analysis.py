@@ -40,9 +40,11 @@ __all__ = [
     "enrf",
     "sparse_layers",
     "enrf_table",
+    "pool_enrf_tables",
     "tap_usage",
     "analyze",
     "plot_enrf_histograms",
+    "plot_enrf_distributions",
     "plot_tap_heatmaps",
     "save_figures",
 ]
@@ -176,6 +178,47 @@ def enrf_table(network: nn.Module) -> list[dict[str, Any]]:
     return rows
 
 
+def pool_enrf_tables(tables: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Rows of several :func:`enrf_table` (e.g. one model per dataset) pooled per (layer,
+    group): counts and histograms summed, statistics recomputed from the pooled histogram;
+    the region is the first table's (it depends on the series length).
+
+    Parameters
+    ----------
+    tables : list of list of dict
+        :func:`enrf_table` outputs of networks with the same sparse layers and groups.
+
+    Returns
+    -------
+    list of dict
+        Rows as :func:`enrf_table`'s, plus ``models`` (how many tables were pooled).
+    """
+    pooled: dict[tuple[str, int], dict[str, Any]] = {}
+    for rows in tables:
+        for row in rows:
+            key = (row["layer"], row["group"])
+            if key not in pooled:
+                pooled[key] = {**row, "enrf_hist": list(row["enrf_hist"]), "models": 1}
+                continue
+            into = pooled[key]
+            into["models"] += 1
+            for name in ("nonzero", "kernels", "empty_kernels"):
+                into[name] += row[name]
+            longer = max(len(into["enrf_hist"]), len(row["enrf_hist"]))
+            into["enrf_hist"] = [
+                (into["enrf_hist"][i] if i < len(into["enrf_hist"]) else 0)
+                + (row["enrf_hist"][i] if i < len(row["enrf_hist"]) else 0)
+                for i in range(longer)
+            ]
+    for row in pooled.values():
+        hist = np.asarray(row["enrf_hist"])
+        spans = np.repeat(np.arange(1, hist.size + 1), hist)
+        row["enrf_mean"] = float(spans.mean()) if spans.size else 0.0
+        row["enrf_median"] = float(np.median(spans)) if spans.size else 0.0
+        row["enrf_max"] = int(spans.max()) if spans.size else 0
+    return list(pooled.values())
+
+
 def tap_usage(network: nn.Module) -> dict[str, list[np.ndarray]]:
     """Fraction of kernels of each group that use each tap (the data of DSN's Fig. 8).
 
@@ -254,30 +297,63 @@ def plot_enrf_histograms(network: nn.Module) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    rows = enrf_table(network)
+    if not rows:
+        raise ValueError("the network has no sparse layers")
+    layers = list(dict.fromkeys(r["layer"] for r in rows))
+    n_rows, n_cols = _grid(len(layers))
+    return _enrf_figure([("", rows)], n_rows, n_cols)
+
+
+def plot_enrf_distributions(tables: dict[str, list[dict[str, Any]]]) -> Figure:
+    """eNRF distributions of several models side by side: one row of subplots per entry
+    (e.g. DSN with and without kernel groups, each pooled over datasets), one subplot per
+    sparse layer, one bar set per kernel group (the DSN paper's Fig. 6).
+
+    Parameters
+    ----------
+    tables : dict
+        Title -> :func:`enrf_table` rows (or :func:`pool_enrf_tables` rows).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    entries = [(title, rows) for title, rows in tables.items() if rows]
+    if not entries:
+        raise ValueError("no eNRF rows to plot")
+    n_cols = max(len(dict.fromkeys(r["layer"] for r in rows)) for _, rows in entries)
+    return _enrf_figure(entries, len(entries), n_cols)
+
+
+def _enrf_figure(entries: list[tuple[str, list[dict[str, Any]]]], n_rows: int,
+                 n_cols: int) -> Figure:  # fmt: skip
     from matplotlib.figure import Figure
 
-    rows = enrf_table(network)
-    layers = list(dict.fromkeys(r["layer"] for r in rows))
-    if not layers:
-        raise ValueError("the network has no sparse layers")
-    n_rows, n_cols = _grid(len(layers))
     fig = Figure(figsize=(5 * n_cols, 3.2 * n_rows), layout="constrained")
-    axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
-    for ax, layer in zip(axes[: len(layers)], layers, strict=True):
-        groups = [r for r in rows if r["layer"] == layer]
-        width = 0.8 / len(groups)
-        for i, row in enumerate(groups):
-            hist = np.asarray(row["enrf_hist"], dtype=float)
-            share = hist / max(hist.sum(), 1.0)
-            x = np.arange(1, hist.size + 1) + (i - (len(groups) - 1) / 2) * width
-            ax.bar(x, share, width=width, label=f"group {row['group']} "
-                   f"(taps {row['tap_start']}-{row['tap_stop'] - 1})")
-        ax.set_title(layer)
-        ax.set_xlabel("eNRF (taps)")
-        ax.set_ylabel("fraction of kernels")
-        ax.legend(fontsize="small")
-    for ax in axes[len(layers) :]:
-        fig.delaxes(ax)
+    axes = fig.subplots(n_rows, n_cols, squeeze=False)
+    # One entry per row of subplots, or a single network's layers wrapped over the grid.
+    slots = [list(axes.ravel())] if len(entries) == 1 else [list(row) for row in axes]
+    used = set()
+    for (title, rows), row_axes in zip(entries, slots, strict=True):
+        layers = list(dict.fromkeys(r["layer"] for r in rows))
+        for ax, layer in zip(row_axes, layers, strict=False):
+            used.add(id(ax))
+            groups = [r for r in rows if r["layer"] == layer]
+            width = 0.8 / len(groups)
+            for i, row in enumerate(groups):
+                hist = np.asarray(row["enrf_hist"], dtype=float)
+                share = hist / max(hist.sum(), 1.0)
+                x = np.arange(1, hist.size + 1) + (i - (len(groups) - 1) / 2) * width
+                ax.bar(x, share, width=width, label=f"group {row['group']} "
+                       f"(taps {row['tap_start']}-{row['tap_stop'] - 1})")  # fmt: skip
+            ax.set_title(f"{title}: {layer}" if title else layer, fontsize="small")
+            ax.set_xlabel("eNRF (taps)")
+            ax.set_ylabel("fraction of kernels")
+            ax.legend(fontsize="x-small")
+    for ax in axes.ravel():
+        if id(ax) not in used:
+            fig.delaxes(ax)
     return fig
 
 
