@@ -15,8 +15,10 @@ from sparsetsc.sparse import (
     enrf,
     enrf_table,
     get_mask,
+    plot_enrf_distributions,
     plot_enrf_histograms,
     plot_tap_heatmaps,
+    pool_enrf_tables,
     save_figures,
     sparse_layers,
     tap_usage,
@@ -154,3 +156,33 @@ def test_figures(masked_dsn, tmp_path):
     for path in paths:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert path.stat().st_size > 1000
+
+
+def test_pooling_enrf_tables_sums_counts_and_recomputes_statistics():
+    def row(hist, empty=0):
+        return {"layer": "conv", "group": 0, "out_start": 0, "out_stop": 2, "tap_start": 0,
+                "tap_stop": 4, "nonzero": 5, "kernels": sum(hist) + empty,
+                "empty_kernels": empty, "enrf_mean": 0.0, "enrf_median": 0.0, "enrf_max": 0,
+                "enrf_hist": hist}  # fmt: skip
+
+    # model 1: kernels of eNRF 1 and 2; model 2 (a longer kernel): eNRF 4, 4, 5, one empty
+    pooled = pool_enrf_tables([[row([1, 1, 0, 0])], [row([0, 0, 0, 2, 1], empty=1)]])
+    assert len(pooled) == 1
+    (only,) = pooled
+    assert only["enrf_hist"] == [1, 1, 0, 2, 1] and only["models"] == 2
+    assert only["kernels"] == 6 and only["empty_kernels"] == 1 and only["nonzero"] == 10
+    assert only["enrf_mean"] == pytest.approx((1 + 2 + 4 + 4 + 5) / 5)
+    assert only["enrf_median"] == 4 and only["enrf_max"] == 5
+
+
+def test_enrf_distributions_of_several_models_one_row_each(masked_dsn):
+    table = enrf_table(masked_dsn)
+    assert pool_enrf_tables([table])[0]["enrf_mean"] == pytest.approx(table[0]["enrf_mean"])
+    first_layer = [r for r in table if r["layer"] == "blocks.0.conv"]
+    fig = plot_enrf_distributions({"DSN": pool_enrf_tables([table, table]),
+                                   "one layer": first_layer})  # fmt: skip
+    titles = [ax.get_title() for ax in fig.axes]
+    assert len(titles) == 5 and titles[0] == "DSN: blocks.0.conv"
+    assert titles[-1] == "one layer: blocks.0.conv"
+    with pytest.raises(ValueError, match="no eNRF rows"):
+        plot_enrf_distributions({"empty": []})

@@ -23,7 +23,7 @@ from ..bench.store import model_path, read_result, result_path
 from ..bench.studies import Budget, Study
 from ..estimators import load
 from ..prune import redundancy
-from ..sparse.analysis import (
+from ..sparse import (
     enrf_table,
     plot_enrf_distributions,
     plot_tap_heatmaps,
@@ -114,10 +114,10 @@ def study_tables(study: Study, budget: Budget, runs_dir: str | os.PathLike[str])
     summary["datasets"] = per_dataset.notna().sum()
     cost = results.groupby("model")[["params", "params_nonzero", "macs", "fit_seconds"]].mean()
     summary = summary.join(cost)
-    comparisons = pd.concat(
-        [pairwise_table(per_dataset[[first, second]]) for first, second in study.comparisons]
-        or [pairwise_table(per_dataset.iloc[:, :0])]
-    ).reset_index(drop=True)
+    pairs = [pairwise_table(per_dataset[[first, second]]) for first, second in study.comparisons]
+    # A one-variant study compares nothing: an empty table with the same columns.
+    comparisons = (pd.concat(pairs, ignore_index=True) if pairs
+                   else pairwise_table(per_dataset.iloc[:, :0]))  # fmt: skip
     comparisons.insert(2, "mean A", [per_dataset[a].mean() for a in comparisons["A"]])
     comparisons.insert(3, "mean B", [per_dataset[b].mean() for b in comparisons["B"]])
     return {"summary": summary, "comparisons": comparisons, "per_dataset": per_dataset,
