@@ -117,6 +117,7 @@ STUDIES: dict[str, Study] = {
             ),  # fmt: skip
             budgets={"cpu": _DSN_CPU, "full": _DSN_FULL},
             published=_NO_DSN_TABLES,
+            reference="DSN",  # the published configuration, in the middle of the grid
         ),
         Study(
             name="dsn-groups",
