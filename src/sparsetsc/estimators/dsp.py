@@ -222,9 +222,9 @@ class DSPClassifier(BaseDeepClassifier):
                                       [sparsity])  # fmt: skip
             pruning = dsp_prune(base, plan.X, min_count)
             network = pruning.network
-            dsp_cost = model_cost(network, n_channels, n_timepoints)
             uniform_width = None
             if self.widths == "uniform":
+                dsp_cost = model_cost(network, n_channels, n_timepoints)
                 uniform_width = self._matched_width(n_channels, dsp_cost.params_trainable)
                 network = self._build_network_of_width(n_channels, self.n_classes_,
                                                        uniform_width)  # fmt: skip

@@ -169,13 +169,19 @@ def enrf_table(network: nn.Module) -> list[dict[str, Any]]:
                     "nonzero": int(active[o0:o1].sum()),
                     "kernels": int(values.size),
                     "empty_kernels": int((values == 0).sum()),
-                    "enrf_mean": float(used.mean()) if used.size else 0.0,
-                    "enrf_median": float(np.median(used)) if used.size else 0.0,
-                    "enrf_max": int(used.max()) if used.size else 0,
+                    **_span_statistics(used),
                     "enrf_hist": [int(c) for c in hist],
                 }
             )
     return rows
+
+
+def _span_statistics(spans: np.ndarray) -> dict[str, Any]:
+    """Mean, median and max eNRF of the non-empty kernels' spans (0 when there are none)."""
+    if not spans.size:
+        return {"enrf_mean": 0.0, "enrf_median": 0.0, "enrf_max": 0}
+    return {"enrf_mean": float(spans.mean()), "enrf_median": float(np.median(spans)),
+            "enrf_max": int(spans.max())}  # fmt: skip
 
 
 def pool_enrf_tables(tables: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -204,18 +210,14 @@ def pool_enrf_tables(tables: list[list[dict[str, Any]]]) -> list[dict[str, Any]]
             into["models"] += 1
             for name in ("nonzero", "kernels", "empty_kernels"):
                 into[name] += row[name]
-            longer = max(len(into["enrf_hist"]), len(row["enrf_hist"]))
-            into["enrf_hist"] = [
-                (into["enrf_hist"][i] if i < len(into["enrf_hist"]) else 0)
-                + (row["enrf_hist"][i] if i < len(row["enrf_hist"]) else 0)
-                for i in range(longer)
-            ]
+            # Histograms of different lengths (kernel sizes) add up from eNRF = 1.
+            total = np.zeros(max(len(into["enrf_hist"]), len(row["enrf_hist"])), dtype=int)
+            total[: len(into["enrf_hist"])] += into["enrf_hist"]
+            total[: len(row["enrf_hist"])] += row["enrf_hist"]
+            into["enrf_hist"] = [int(c) for c in total]
     for row in pooled.values():
-        hist = np.asarray(row["enrf_hist"])
-        spans = np.repeat(np.arange(1, hist.size + 1), hist)
-        row["enrf_mean"] = float(spans.mean()) if spans.size else 0.0
-        row["enrf_median"] = float(np.median(spans)) if spans.size else 0.0
-        row["enrf_max"] = int(spans.max()) if spans.size else 0
+        hist = np.asarray(row["enrf_hist"], dtype=int)
+        row.update(_span_statistics(np.repeat(np.arange(1, hist.size + 1), hist)))
     return list(pooled.values())
 
 
