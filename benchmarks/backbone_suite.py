@@ -28,11 +28,24 @@ from sparsetsc.cost import estimator_cost
 from sparsetsc.estimators import MODELS
 from suite_common import markdown, run_resumable
 
-FIELDS = ["dataset", "model", "seed", "epochs", "accuracy", "params", "params_trainable",
-          "macs", "fit_seconds"]  # fmt: skip
+FIELDS = [
+    "dataset",
+    "model",
+    "seed",
+    "epochs",
+    "accuracy",
+    "params",
+    "params_trainable",
+    "macs",
+    "fit_seconds",
+]
 #: Published columns of the LITE repository table next to each of our models.
-PUBLISHED = {"lite": "LITE", "litetime": "LITETime", "inception": "Inception",
-             "inceptiontime": "InceptionTime"}  # fmt: skip
+PUBLISHED = {
+    "lite": "LITE",
+    "litetime": "LITETime",
+    "inception": "Inception",
+    "inceptiontime": "InceptionTime",
+}
 
 
 def run_one(dataset: str, model: str, seed: int, epochs: int, root: str | None) -> dict:
@@ -43,11 +56,16 @@ def run_one(dataset: str, model: str, seed: int, epochs: int, root: str | None) 
     fit_seconds = time.perf_counter() - started
     cost = estimator_cost(clf)
     return {
-        "dataset": dataset, "model": model, "seed": seed, "epochs": epochs,
+        "dataset": dataset,
+        "model": model,
+        "seed": seed,
+        "epochs": epochs,
         "accuracy": float(np.mean(clf.predict(X_test) == y_test)),
-        "params": cost.params, "params_trainable": cost.params_trainable, "macs": cost.macs,
+        "params": cost.params,
+        "params_trainable": cost.params_trainable,
+        "macs": cost.macs,
         "fit_seconds": round(fit_seconds, 2),
-    }  # fmt: skip
+    }
 
 
 def main() -> None:
@@ -65,8 +83,12 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown models {unknown}; choose from {sorted(MODELS)}")
 
-    jobs = [(d, m, s, args.epochs, args.data_root)
-            for d in datasets for m in models for s in range(args.seeds)]  # fmt: skip
+    jobs = [
+        (d, m, s, args.epochs, args.data_root)
+        for d in datasets
+        for m in models
+        for s in range(args.seeds)
+    ]
     results = run_resumable(
         Path(args.out), FIELDS, jobs, ("dataset", "model", "seed", "epochs"), run_one
     )
@@ -83,8 +105,10 @@ def main() -> None:
                     table.index
                 )
     table.loc["mean"] = table.mean()
-    print(f"\nMean test accuracy over seeds 0..{args.seeds - 1}, {args.epochs} epochs "
-          "(published: 1500 epochs; ensembles of 5)\n")  # fmt: skip
+    print(
+        f"\nMean test accuracy over seeds 0..{args.seeds - 1}, {args.epochs} epochs "
+        "(published: 1500 epochs; ensembles of 5)\n"
+    )
     print(markdown(table))
     costs = results.groupby("model")[["params", "params_trainable", "macs", "fit_seconds"]].mean()
     print("\nMean cost per model (over datasets and seeds)\n")

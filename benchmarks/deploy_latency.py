@@ -57,6 +57,7 @@ def _fit_or_load(name: str, folder: Path, epochs: int, data: tuple) -> object:
         InceptionTimeClassifier,
         LITEClassifier,
     )
+
     if name == "dsn-dense-twin":  # not saved: loading would restore the regions
         estimator = copy.deepcopy(_fit_or_load("dsn", folder.parent / "dsn", epochs, data))
         _full_kernels(estimator.network_)
@@ -139,9 +140,24 @@ def _measure(
     runtime: str, path: Path, batch: int, shape: tuple, threads: int, full_kernels: bool
 ) -> dict:
     repeats = 100 if batch == 1 else 30
-    command = [sys.executable, __file__, "--measure", runtime, "--path", str(path),
-               "--batch", str(batch), "--n-channels", str(shape[0]), "--n-timepoints",
-               str(shape[1]), "--threads", str(threads), "--repeats", str(repeats)]  # fmt: skip
+    command = [
+        sys.executable,
+        __file__,
+        "--measure",
+        runtime,
+        "--path",
+        str(path),
+        "--batch",
+        str(batch),
+        "--n-channels",
+        str(shape[0]),
+        "--n-timepoints",
+        str(shape[1]),
+        "--threads",
+        str(threads),
+        "--repeats",
+        str(repeats),
+    ]
     if full_kernels:
         command.append("--full-kernels")
     done = subprocess.run(command, capture_output=True, text=True)
@@ -220,10 +236,11 @@ def main() -> None:
             row = {**base, "runtime": runtime, "file_bytes": _file_size(path)}
             for batch in (1, 64):
                 trials = [
-                    _measure(runtime, path, batch, shape, args.threads,
-                             twin and runtime != "onnxruntime")
+                    _measure(
+                        runtime, path, batch, shape, args.threads, twin and runtime != "onnxruntime"
+                    )
                     for _ in range(args.trials)
-                ]  # fmt: skip
+                ]
                 times = [t["median_ms"] for t in trials]
                 row[f"b{batch}_ms"] = round(statistics.median(times), 3)
                 row[f"b{batch}_ms_trials"] = [round(t, 3) for t in times]
@@ -232,17 +249,32 @@ def main() -> None:
             print(json.dumps(row), file=sys.stderr)
     (out / "deploy_latency.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
 
-    print(f"{args.dataset}, {args.epochs} epochs, {args.threads} threads; "
-          "ms per batch (median), peak RSS of the serving process")  # fmt: skip
-    header = ("model", "runtime", "acc", "params", "nonzero", "MACs (non-zero)", "file KiB",
-              "b1 ms", "b64 ms", "b1 MiB", "b64 MiB")  # fmt: skip
+    print(
+        f"{args.dataset}, {args.epochs} epochs, {args.threads} threads; "
+        "ms per batch (median), peak RSS of the serving process"
+    )
+    header = (
+        "model",
+        "runtime",
+        "acc",
+        "params",
+        "nonzero",
+        "MACs (non-zero)",
+        "file KiB",
+        "b1 ms",
+        "b64 ms",
+        "b1 MiB",
+        "b64 MiB",
+    )
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for r in rows:
-        print(f"| {r['model']} | {r['runtime']} | {r['accuracy']:.4f} | {r['params']:,} | "
-              f"{r['params_nonzero']:,} | {r['macs']:,} | {r['file_bytes'] / 1024:,.0f} | "
-              f"{r['b1_ms']:.2f} | {r['b64_ms']:.1f} | {r['b1_peak_rss_mib']:.0f} | "
-              f"{r['b64_peak_rss_mib']:.0f} |")  # fmt: skip
+        print(
+            f"| {r['model']} | {r['runtime']} | {r['accuracy']:.4f} | {r['params']:,} | "
+            f"{r['params_nonzero']:,} | {r['macs']:,} | {r['file_bytes'] / 1024:,.0f} | "
+            f"{r['b1_ms']:.2f} | {r['b64_ms']:.1f} | {r['b1_peak_rss_mib']:.0f} | "
+            f"{r['b64_peak_rss_mib']:.0f} |"
+        )
     by_runtime = {(r["model"], r["runtime"]): r for r in rows}
     if ("dsn", "torch-sparse") in by_runtime and ("dsn-dense-twin", "torch-dense") in by_runtime:
         sparse = by_runtime["dsn", "torch-sparse"]
@@ -250,13 +282,17 @@ def main() -> None:
         regions = by_runtime["dsn", "torch-dense"]
         for batch in (1, 64):
             key = f"b{batch}_ms"
-            print(f"DSN batch {batch}: sparse {twin[key] / sparse[key]:.2f}x and trimmed regions "
-                  f"{twin[key] / regions[key]:.2f}x faster than the dense twin")  # fmt: skip
+            print(
+                f"DSN batch {batch}: sparse {twin[key] / sparse[key]:.2f}x and trimmed regions "
+                f"{twin[key] / regions[key]:.2f}x faster than the dense twin"
+            )
     for name in names:
         r = by_runtime.get((name, "onnxruntime"))
         if r:
-            print(f"{name}: ONNX max |diff| {r['onnx_max_abs_diff']:.2e}, "
-                  f"predictions identical: {r['onnx_predictions_identical']}")  # fmt: skip
+            print(
+                f"{name}: ONNX max |diff| {r['onnx_max_abs_diff']:.2e}, "
+                f"predictions identical: {r['onnx_predictions_identical']}"
+            )
 
 
 if __name__ == "__main__":

@@ -74,7 +74,9 @@ def main() -> None:
     print(f"dataset {args.dataset}, {args.epochs} epochs, torch threads {torch.get_num_threads()}")
     print(f"{'path':<22}{'epoch s (median)':>18}{'fit s':>10}{'test acc':>10}")
     for name, r in (("dense masked baseline", dense), ("region-grouped", grouped)):
-        print(f"{name:<22}{r['epoch_seconds']:>18.4f}{r['fit_seconds']:>10.2f}{r['accuracy']:>10.4f}")
+        print(
+            f"{name:<22}{r['epoch_seconds']:>18.4f}{r['fit_seconds']:>10.2f}{r['accuracy']:>10.4f}"
+        )
     print(f"speed-up (epoch time): {dense['epoch_seconds'] / grouped['epoch_seconds']:.2f}x")
     print(f"max |forward difference| on the same weights: {(fast - reference).abs().max():.2e}")
     # Same arithmetic up to summation order: the training losses agree closely at first and

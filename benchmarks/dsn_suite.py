@@ -34,8 +34,18 @@ VARIANTS = {
     "groups1": {"n_groups": 1, "match_groups": 3},
     "dense": {"dense": True},
 }
-FIELDS = ["dataset", "variant", "seed", "epochs", "accuracy", "params", "params_nonzero",
-          "macs", "macs_dense", "fit_seconds"]
+FIELDS = [
+    "dataset",
+    "variant",
+    "seed",
+    "epochs",
+    "accuracy",
+    "params",
+    "params_nonzero",
+    "macs",
+    "macs_dense",
+    "fit_seconds",
+]
 
 
 def run_one(dataset: str, variant: str, seed: int, epochs: int, root: str | None) -> dict:
@@ -46,10 +56,16 @@ def run_one(dataset: str, variant: str, seed: int, epochs: int, root: str | None
     fit_seconds = time.perf_counter() - started
     cost = estimator_cost(clf)
     return {
-        "dataset": dataset, "variant": variant, "seed": seed, "epochs": epochs,
+        "dataset": dataset,
+        "variant": variant,
+        "seed": seed,
+        "epochs": epochs,
         "accuracy": float(np.mean(clf.predict(X_test) == y_test)),
-        "params": cost.params, "params_nonzero": cost.params_nonzero,
-        "macs": cost.macs, "macs_dense": cost.macs_dense, "fit_seconds": round(fit_seconds, 2),
+        "params": cost.params,
+        "params_nonzero": cost.params_nonzero,
+        "macs": cost.macs,
+        "macs_dense": cost.macs_dense,
+        "fit_seconds": round(fit_seconds, 2),
     }
 
 

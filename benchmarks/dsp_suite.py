@@ -41,13 +41,37 @@ from sparsetsc.nn import LITE, Inception, InceptionConfig, LITEConfig
 from sparsetsc.prune import matched_uniform_width, redundancy, stage_width, stages_of
 from suite_common import append_rows, markdown
 
-FIELDS = ["dataset", "backbone", "model", "seed", "epochs", "accuracy", "params",
-          "params_trainable", "macs", "compression", "width", "latency_b1_ms",
-          "latency_b64_ms", "fit_seconds"]  # fmt: skip
+FIELDS = [
+    "dataset",
+    "backbone",
+    "model",
+    "seed",
+    "epochs",
+    "accuracy",
+    "params",
+    "params_trainable",
+    "macs",
+    "compression",
+    "width",
+    "latency_b1_ms",
+    "latency_b64_ms",
+    "fit_seconds",
+]
 BASE = {"lite": LITETimeClassifier, "inception": InceptionTimeClassifier}
 DSP = {"lite": DSPLITETimeClassifier, "inception": DSPInceptionTimeClassifier}
-REDUNDANCY_FIELDS = ["dataset", "backbone", "model", "seed", "epochs", "stage", "stage_index",
-                     "width", "mutual_information", "effective_rank", "energy95"]  # fmt: skip
+REDUNDANCY_FIELDS = [
+    "dataset",
+    "backbone",
+    "model",
+    "seed",
+    "epochs",
+    "stage",
+    "stage_index",
+    "width",
+    "mutual_information",
+    "effective_rank",
+    "energy95",
+]
 #: Training series the redundancy is averaged over (its mutual information is quadratic in width).
 REDUNDANCY_INSTANCES = 100
 
@@ -60,20 +84,27 @@ def _latency_ms(ensemble, n_channels: int, n_timepoints: int, batch_size: int) -
     )
 
 
-def _row(dataset, backbone, model, seed, epochs, clf, X_test, y_test, seconds, base_params,
-         width) -> dict:  # fmt: skip
+def _row(
+    dataset, backbone, model, seed, epochs, clf, X_test, y_test, seconds, base_params, width
+) -> dict:
     cost = estimator_cost(clf)
     n_channels, n_timepoints = X_test.shape[1], X_test.shape[2]
     return {
-        "dataset": dataset, "backbone": backbone, "model": model, "seed": seed,
-        "epochs": epochs, "accuracy": float(np.mean(clf.predict(X_test) == y_test)),
-        "params": cost.params, "params_trainable": cost.params_trainable, "macs": cost.macs,
+        "dataset": dataset,
+        "backbone": backbone,
+        "model": model,
+        "seed": seed,
+        "epochs": epochs,
+        "accuracy": float(np.mean(clf.predict(X_test) == y_test)),
+        "params": cost.params,
+        "params_trainable": cost.params_trainable,
+        "macs": cost.macs,
         "compression": 1 - cost.params_trainable / base_params if base_params else 0.0,
         "width": width,
         "latency_b1_ms": round(_latency_ms(clf, n_channels, n_timepoints, 1), 3),
         "latency_b64_ms": round(_latency_ms(clf, n_channels, n_timepoints, 64), 3),
         "fit_seconds": round(seconds, 2),
-    }  # fmt: skip
+    }
 
 
 def _redundancy_rows(dataset, backbone, model, seed, epochs, clf, X_train) -> list[dict]:
@@ -81,15 +112,25 @@ def _redundancy_rows(dataset, backbone, model, seed, epochs, clf, X_train) -> li
     X = clf.estimators_[0]._prepare(X_train[:REDUNDANCY_INSTANCES])
     stages = stages_of(network)
     measured = redundancy(network, X, stages)
-    return [{"dataset": dataset, "backbone": backbone, "model": model, "seed": seed,
-             "epochs": epochs, "stage": stage.output, "stage_index": index,
-             "width": stage_width(network.get_submodule(stage.root)),
-             **{k: round(v, 5) for k, v in measured[stage.output].items()}}
-            for index, stage in enumerate(stages)]  # fmt: skip
+    return [
+        {
+            "dataset": dataset,
+            "backbone": backbone,
+            "model": model,
+            "seed": seed,
+            "epochs": epochs,
+            "stage": stage.output,
+            "stage_index": index,
+            "width": stage_width(network.get_submodule(stage.root)),
+            **{k: round(v, 5) for k, v in measured[stage.output].items()},
+        }
+        for index, stage in enumerate(stages)
+    ]
 
 
-def run_dataset(dataset: str, backbone: str, seed: int, epochs: int, members: int,
-                root: str | None) -> tuple[list[dict], list[dict]]:  # fmt: skip
+def run_dataset(
+    dataset: str, backbone: str, seed: int, epochs: int, members: int, root: str | None
+) -> tuple[list[dict], list[dict]]:
     X_train, y_train, X_test, y_test = sparsetsc.load_train_test(dataset, root=root)
     common = {"n_members": members, "n_epochs": epochs, "random_state": seed, "device": "cpu"}
     rows, redundancy_rows = [], []
@@ -112,11 +153,27 @@ def run_dataset(dataset: str, backbone: str, seed: int, epochs: int, members: in
     started = time.perf_counter()
     uniform = BASE[backbone](**common, n_filters=width).fit(X_train, y_train)
     uniform_seconds = time.perf_counter() - started
-    runs = (("base", base, base_seconds, 32), ("dsp", dsp, dsp_seconds, -1),
-            ("uniform", uniform, uniform_seconds, width))  # fmt: skip
+    runs = (
+        ("base", base, base_seconds, 32),
+        ("dsp", dsp, dsp_seconds, -1),
+        ("uniform", uniform, uniform_seconds, width),
+    )
     for model, clf, seconds, model_width in runs:
-        rows.append(_row(dataset, backbone, model, seed, epochs, clf, X_test, y_test, seconds,
-                         base_params, model_width))  # fmt: skip
+        rows.append(
+            _row(
+                dataset,
+                backbone,
+                model,
+                seed,
+                epochs,
+                clf,
+                X_test,
+                y_test,
+                seconds,
+                base_params,
+                model_width,
+            )
+        )
         redundancy_rows += _redundancy_rows(dataset, backbone, model, seed, epochs, clf, X_train)
     return rows, redundancy_rows
 
@@ -139,29 +196,39 @@ def main() -> None:
         for seed in range(args.seeds):
             previous = pd.read_csv(out) if out.exists() else pd.DataFrame(columns=FIELDS)
             done = (
-                (previous.dataset == dataset) & (previous.backbone == args.backbone)
-                & (previous.seed == seed) & (previous.epochs == args.epochs)
-            ).any()  # fmt: skip
+                (previous.dataset == dataset)
+                & (previous.backbone == args.backbone)
+                & (previous.seed == seed)
+                & (previous.epochs == args.epochs)
+            ).any()
             if done:  # resumable: each (dataset, seed) is written once, all three models
                 continue
-            rows, redundancy_rows = run_dataset(dataset, args.backbone, seed, args.epochs,
-                                                args.members, args.data_root)  # fmt: skip
+            rows, redundancy_rows = run_dataset(
+                dataset, args.backbone, seed, args.epochs, args.members, args.data_root
+            )
             append_rows(redundancy_out, REDUNDANCY_FIELDS, redundancy_rows)
             append_rows(out, FIELDS, rows)
             for row in rows:
                 print(row, flush=True)
     results = pd.read_csv(out)
-    results = results[(results.backbone == args.backbone) & (results.epochs == args.epochs)
-                      & results.dataset.isin(datasets)]  # fmt: skip
+    results = results[
+        (results.backbone == args.backbone)
+        & (results.epochs == args.epochs)
+        & results.dataset.isin(datasets)
+    ]
     accuracy = results.pivot_table(index="dataset", columns="model", values="accuracy")
     table = accuracy.reindex(index=datasets, columns=["base", "dsp", "uniform"])
-    table["dsp compression"] = results[results.model == "dsp"].groupby("dataset")[
-        "compression"].mean().reindex(datasets)  # fmt: skip
-    table["uniform width"] = results[results.model == "uniform"].groupby("dataset")[
-        "width"].mean().reindex(datasets)  # fmt: skip
+    table["dsp compression"] = (
+        results[results.model == "dsp"].groupby("dataset")["compression"].mean().reindex(datasets)
+    )
+    table["uniform width"] = (
+        results[results.model == "uniform"].groupby("dataset")["width"].mean().reindex(datasets)
+    )
     table.loc["mean"] = table.mean()
-    print(f"\n{args.backbone}, {args.members} members, {args.epochs} epochs (sparsity training "
-          f"and recovery each), seeds 0..{args.seeds - 1}\n")  # fmt: skip
+    print(
+        f"\n{args.backbone}, {args.members} members, {args.epochs} epochs (sparsity training "
+        f"and recovery each), seeds 0..{args.seeds - 1}\n"
+    )
     print(markdown(table))
     summary = []
     for other in ("base", "uniform"):
@@ -173,20 +240,29 @@ def main() -> None:
         p = wilcoxon(differences).pvalue if (differences != 0).any() else 1.0
         summary.append({"DSP vs": other, "W/T/L": f"{wins}/{ties}/{losses}", "Wilcoxon p": p})
     print("\n" + markdown(pd.DataFrame(summary).set_index("DSP vs")))
-    costs = results.groupby("model")[["params_trainable", "macs", "latency_b1_ms",
-                                      "latency_b64_ms", "fit_seconds"]].mean()  # fmt: skip
+    costs = results.groupby("model")[
+        ["params_trainable", "macs", "latency_b1_ms", "latency_b64_ms", "fit_seconds"]
+    ].mean()
     print("\nMean cost per ensemble (latency: CPU, median of 20 passes, members summed)\n")
     print(markdown(costs.reindex(["base", "dsp", "uniform"])))
     measures = pd.read_csv(redundancy_out)
-    measures = measures[(measures.backbone == args.backbone) & (measures.epochs == args.epochs)
-                        & measures.dataset.isin(datasets)]  # fmt: skip
+    measures = measures[
+        (measures.backbone == args.backbone)
+        & (measures.epochs == args.epochs)
+        & measures.dataset.isin(datasets)
+    ]
     per_stage = measures.pivot_table(
-        index="stage_index", columns="model",
-        values=["width", "mutual_information", "effective_rank"], aggfunc="mean")  # fmt: skip
+        index="stage_index",
+        columns="model",
+        values=["width", "mutual_information", "effective_rank"],
+        aggfunc="mean",
+    )
     per_stage.columns = [f"{value} {model}" for value, model in per_stage.columns]
-    print(f"\nRedundancy per stage, first member, mean over datasets and seeds (up to "
-          f"{REDUNDANCY_INSTANCES} training series; lower mutual information and higher "
-          f"effective rank: less redundant)\n")  # fmt: skip
+    print(
+        f"\nRedundancy per stage, first member, mean over datasets and seeds (up to "
+        f"{REDUNDANCY_INSTANCES} training series; lower mutual information and higher "
+        f"effective rank: less redundant)\n"
+    )
     print(markdown(per_stage))
 
 

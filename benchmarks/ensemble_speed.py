@@ -22,8 +22,9 @@ from sparsetsc.estimators import MODELS
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="litetime", choices=["litetime", "inceptiontime",
-                                                                 "hinceptiontime"])  # fmt: skip
+    parser.add_argument(
+        "--model", default="litetime", choices=["litetime", "inceptiontime", "hinceptiontime"]
+    )
     parser.add_argument("--dataset", default="GunPoint")
     parser.add_argument("--data-root")
     parser.add_argument("--epochs", type=int, default=50)
@@ -34,8 +35,13 @@ def main() -> None:
     estimator_class = MODELS[args.model]
 
     def fit(batched: bool, epochs: int) -> tuple[object, float]:
-        clf = estimator_class(n_members=args.members, n_epochs=epochs, batched=batched,
-                              random_state=args.seed, device="cpu")  # fmt: skip
+        clf = estimator_class(
+            n_members=args.members,
+            n_epochs=epochs,
+            batched=batched,
+            random_state=args.seed,
+            device="cpu",
+        )
         started = time.perf_counter()
         clf.fit(X_train, y_train)
         return clf, time.perf_counter() - started
@@ -44,12 +50,16 @@ def main() -> None:
         fit(batched, 1)
     together, together_seconds = fit(True, args.epochs)
     in_turn, in_turn_seconds = fit(False, args.epochs)
-    print(f"{args.model} x{args.members} on {args.dataset} ({len(X_train)} train cases, length "
-          f"{X_train.shape[-1]}), {args.epochs} epochs, torch threads "
-          f"{torch.get_num_threads()}")  # fmt: skip
+    print(
+        f"{args.model} x{args.members} on {args.dataset} ({len(X_train)} train cases, length "
+        f"{X_train.shape[-1]}), {args.epochs} epochs, torch threads "
+        f"{torch.get_num_threads()}"
+    )
     print(f"{'members trained':<22}{'fit s':>10}{'test acc':>10}")
-    for name, clf, seconds in (("one after the other", in_turn, in_turn_seconds),
-                               ("together (batched)", together, together_seconds)):  # fmt: skip
+    for name, clf, seconds in (
+        ("one after the other", in_turn, in_turn_seconds),
+        ("together (batched)", together, together_seconds),
+    ):
         print(f"{name:<22}{seconds:>10.2f}{clf.score(X_test, y_test):>10.4f}")
     print(f"speed-up: {in_turn_seconds / together_seconds:.2f}x")
     difference = np.abs(together.predict_proba(X_test) - in_turn.predict_proba(X_test)).max()

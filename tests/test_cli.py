@@ -11,8 +11,17 @@ import pytest
 from sparsetsc.cli import main
 
 REQUIRED_FIT_FIELDS = {
-    "dataset", "model", "accuracy", "params", "params_nonzero", "macs", "macs_dense",
-    "fit_seconds", "predict_seconds", "epochs", "seed",
+    "dataset",
+    "model",
+    "accuracy",
+    "params",
+    "params_nonzero",
+    "macs",
+    "macs_dense",
+    "fit_seconds",
+    "predict_seconds",
+    "epochs",
+    "seed",
 }
 
 
@@ -33,15 +42,21 @@ def toy_rows(n_cases: int, labels, seed: int) -> np.ndarray:
 
 @pytest.fixture()
 def toy_root(tmp_path):
-    write_ucr(tmp_path / "archive", "Toy", toy_rows(20, np.array([1, 2]), 0),
-              toy_rows(10, np.array([1, 2]), 1))
+    write_ucr(
+        tmp_path / "archive",
+        "Toy",
+        toy_rows(20, np.array([1, 2]), 0),
+        toy_rows(10, np.array([1, 2]), 1),
+    )
     return tmp_path / "archive"
 
 
 def test_fit_json_reports_every_field_and_saves_a_loadable_model(toy_root, tmp_path, capsys):
     out = tmp_path / "model"
-    status = main(["fit", "--model", "fcn", "--dataset", "Toy", "--data-root", str(toy_root),
-                   "--epochs", "3", "--seed", "1", "--out", str(out), "--json", "--quiet"])
+    status = main(
+        f"fit --model fcn --dataset Toy --data-root {toy_root} --epochs 3 --seed 1 --out {out} "
+        "--json --quiet".split()
+    )
     captured = capsys.readouterr()
     assert status == 0
     result = json.loads(captured.out)  # stdout holds exactly one JSON object
@@ -54,8 +69,7 @@ def test_fit_json_reports_every_field_and_saves_a_loadable_model(toy_root, tmp_p
     assert result["params_nonzero"] <= result["params"]
     assert result["fit_seconds"] > 0 and result["predict_seconds"] > 0
 
-    status = main(["evaluate", str(out), "--dataset", "Toy", "--data-root", str(toy_root),
-                   "--json"])
+    status = main(f"evaluate {out} --dataset Toy --data-root {toy_root} --json".split())
     evaluated = json.loads(capsys.readouterr().out)
     assert status == 0
     assert evaluated["accuracy"] == result["accuracy"]
@@ -63,8 +77,10 @@ def test_fit_json_reports_every_field_and_saves_a_loadable_model(toy_root, tmp_p
 
 
 def test_fit_dsn_from_the_command_line(toy_root, capsys):
-    status = main(["fit", "--model", "dsn", "--dataset", "Toy", "--data-root", str(toy_root),
-                   "--epochs", "2", "--json", "--quiet", "--device", "cpu"])
+    status = main(
+        f"fit --model dsn --dataset Toy --data-root {toy_root} --epochs 2 --json --quiet --device "
+        "cpu".split()
+    )
     result = json.loads(capsys.readouterr().out)
     assert status == 0
     assert result["model"] == "dsn" and result["params"] == 802_153
@@ -84,22 +100,38 @@ def test_fit_dsn_from_the_command_line(toy_root, capsys):
 def test_fit_backbones_from_the_command_line(model, params_trainable, toy_root, tmp_path, capsys):
     members = [] if model in ("lite", "inception") else ["--members", "2"]
     out = tmp_path / model
-    status = main(["fit", "--model", model, "--dataset", "Toy", "--data-root", str(toy_root),
-                   "--epochs", "1", "--json", "--quiet", "--device", "cpu", "--out", str(out),
-                   *members])  # fmt: skip
+    status = main(
+        [
+            *f"fit --model {model} --dataset Toy --data-root {toy_root} --epochs 1 --json "
+            f"--quiet --device cpu --out {out}".split(),
+            *members,
+        ]
+    )
     result = json.loads(capsys.readouterr().out)
     assert status == 0
     assert result["params_trainable"] == params_trainable
     if members:
         assert result["n_members"] == 2 and len(result["selected_epoch"]) == 2
-    assert main(["evaluate", str(out), "--dataset", "Toy", "--data-root", str(toy_root),
-                 "--json"]) == 0  # fmt: skip
+    assert main(f"evaluate {out} --dataset Toy --data-root {toy_root} --json".split()) == 0
     assert json.loads(capsys.readouterr().out)["accuracy"] == result["accuracy"]
 
 
 def test_members_on_a_single_model_is_a_usage_error(toy_root, tmp_path, capsys):
-    status = main(["fit", "--model", "lite", "--dataset", "Toy", "--data-root", str(toy_root),
-                   "--members", "3", "--out", str(tmp_path / "m")])  # fmt: skip
+    status = main(
+        [
+            "fit",
+            "--model",
+            "lite",
+            "--dataset",
+            "Toy",
+            "--data-root",
+            str(toy_root),
+            "--members",
+            "3",
+            "--out",
+            str(tmp_path / "m"),
+        ]
+    )
     assert status == 2
     assert "--members applies to ensembles" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
@@ -110,9 +142,10 @@ def test_param_sets_any_hyper_parameter(toy_root, capsys):
     # two separable convs of 8 (kernels 20 and 10) with BN, and the 2-class head.
     first = 8 * 70 + 2 * 41
     separable = (41 * 20 + 41 * 8 + 2 * 8) + (8 * 10 + 8 * 8 + 2 * 8)
-    status = main(["fit", "--model", "lite", "--dataset", "Toy", "--data-root", str(toy_root),
-                   "--epochs", "1", "--json", "--quiet", "--device", "cpu",
-                   "--param", "n_filters=8", "--param", "lr_schedule=constant"])  # fmt: skip
+    status = main(
+        f"fit --model lite --dataset Toy --data-root {toy_root} --epochs 1 --json --quiet "
+        "--device cpu --param n_filters=8 --param lr_schedule=constant".split()
+    )
     assert status == 0
     assert json.loads(capsys.readouterr().out)["params_trainable"] == first + separable + 9 * 2
 
@@ -122,16 +155,42 @@ def test_param_sets_any_hyper_parameter(toy_root, capsys):
     [("lam=1e-5", "lite has no such parameter"), ("n_filters", "expects NAME=VALUE")],
 )
 def test_bad_param_is_a_usage_error_before_training(param, message, toy_root, tmp_path, capsys):
-    status = main(["fit", "--model", "lite", "--dataset", "Toy", "--data-root", str(toy_root),
-                   "--param", param, "--out", str(tmp_path / "m")])  # fmt: skip
+    status = main(
+        [
+            "fit",
+            "--model",
+            "lite",
+            "--dataset",
+            "Toy",
+            "--data-root",
+            str(toy_root),
+            "--param",
+            param,
+            "--out",
+            str(tmp_path / "m"),
+        ]
+    )
     assert status == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
 
 
 def test_fit_is_deterministic_for_a_seed(toy_root, capsys):
-    args = ["fit", "--model", "fcn", "--dataset", "Toy", "--data-root", str(toy_root),
-            "--epochs", "2", "--json", "--quiet", "--device", "cpu"]
+    args = [
+        "fit",
+        "--model",
+        "fcn",
+        "--dataset",
+        "Toy",
+        "--data-root",
+        str(toy_root),
+        "--epochs",
+        "2",
+        "--json",
+        "--quiet",
+        "--device",
+        "cpu",
+    ]
     runs = []
     for _ in range(2):
         assert main(args) == 0
@@ -144,8 +203,7 @@ def test_bad_input_fails_cleanly_and_writes_nothing(tmp_path, capsys):
     # single class in the training split
     write_ucr(root, "OneClass", toy_rows(12, np.array([1]), 0), toy_rows(6, np.array([1]), 1))
     # a test label that never occurs in training
-    write_ucr(root, "NewLabel", toy_rows(12, np.array([1, 2]), 0),
-              toy_rows(6, np.array([1, 3]), 1))
+    write_ucr(root, "NewLabel", toy_rows(12, np.array([1, 2]), 0), toy_rows(6, np.array([1, 3]), 1))
     out = tmp_path / "out"
     cases = [
         (["--dataset", "OneClass"], "single class"),
@@ -154,8 +212,12 @@ def test_bad_input_fails_cleanly_and_writes_nothing(tmp_path, capsys):
         (["--dataset", "OneClass", "--epochs", "0"], "--epochs must be >= 1"),
     ]
     for extra, message in cases:
-        status = main(["fit", "--model", "fcn", "--data-root", str(root), "--no-download",
-                       "--out", str(out), "--quiet", *extra])
+        status = main(
+            [
+                *f"fit --model fcn --data-root {root} --no-download --out {out} --quiet".split(),
+                *extra,
+            ]
+        )
         captured = capsys.readouterr()
         assert status == 2, extra
         assert message in captured.err, captured.err
@@ -168,8 +230,9 @@ def test_fit_refuses_to_overwrite_a_foreign_directory_before_training(toy_root, 
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "keep.txt").write_text("x")
-    status = main(["fit", "--model", "fcn", "--dataset", "Toy", "--data-root", str(toy_root),
-                   "--out", str(foreign), "--quiet"])
+    status = main(
+        f"fit --model fcn --dataset Toy --data-root {toy_root} --out {foreign} --quiet".split()
+    )
     assert status == 2
     assert "not a saved model" in capsys.readouterr().err
     assert [p.name for p in foreign.iterdir()] == ["keep.txt"]
@@ -177,13 +240,13 @@ def test_fit_refuses_to_overwrite_a_foreign_directory_before_training(toy_root, 
 
 def test_unknown_model_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main(["fit", "--model", "nope", "--dataset", "GunPoint"])
+        main("fit --model nope --dataset GunPoint".split())
     assert exit_info.value.code == 2
     assert "invalid choice: 'nope'" in capsys.readouterr().err
 
 
 def test_datasets_lists_local_and_bundled(toy_root, capsys):
-    assert main(["datasets", "--data-root", str(toy_root), "--json"]) == 0
+    assert main(f"datasets --data-root {toy_root} --json".split()) == 0
     names = json.loads(capsys.readouterr().out)
     assert "Toy" in names and "GunPoint" in names
 
@@ -192,7 +255,9 @@ def test_datasets_lists_local_and_bundled(toy_root, capsys):
 def test_help_of_every_command(command):
     result = subprocess.run(
         [sys.executable, "-m", "sparsetsc.cli", *command, "--help"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0
     assert "usage: sparsetsc" in result.stdout
@@ -208,8 +273,13 @@ def test_console_script_is_installed():
 @pytest.mark.parametrize("model", ["dsp-lite", "dsp-inception", "dsp-litetime"])
 def test_dsp_from_the_command_line_reports_compression(model, toy_root, capsys):
     members = ["--members", "2"] if model.endswith("time") else []
-    status = main(["fit", "--model", model, "--dataset", "Toy", "--data-root", str(toy_root),
-                   "--epochs", "2", "--json", "--quiet", "--device", "cpu", *members])  # fmt: skip
+    status = main(
+        [
+            *f"fit --model {model} --dataset Toy --data-root {toy_root} --epochs 2 --json "
+            "--quiet --device cpu".split(),
+            *members,
+        ]
+    )
     result = json.loads(capsys.readouterr().out)
     assert status == 0
     assert result["estimator"].startswith("DSP")

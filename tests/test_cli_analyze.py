@@ -20,8 +20,16 @@ def toy_data() -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture(scope="module")
 def saved_dsn(tmp_path_factory):
     X, y = toy_data()
-    clf = DSNClassifier(n_filters=4, kernel_size=9, depth=2, n_epochs=2, update_every=1,
-                        batch_size=4, device="cpu", random_state=0)
+    clf = DSNClassifier(
+        n_filters=4,
+        kernel_size=9,
+        depth=2,
+        n_epochs=2,
+        update_every=1,
+        batch_size=4,
+        device="cpu",
+        random_state=0,
+    )
     clf.fit(X, y)
     path = tmp_path_factory.mktemp("models") / "m"
     clf.save(path)
@@ -30,7 +38,7 @@ def saved_dsn(tmp_path_factory):
 
 def test_analyze_json(saved_dsn, capsys):
     path, clf = saved_dsn
-    assert main(["analyze", str(path), "--json"]) == 0
+    assert main(f"analyze {path} --json".split()) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result) == {"layers", "tap_usage", "ever_active_fraction", "real_density"}
     layers = sorted({row["layer"] for row in result["layers"]})
@@ -54,7 +62,7 @@ def test_analyze_json(saved_dsn, capsys):
 def test_analyze_text_and_out(saved_dsn, tmp_path, capsys):
     path, _ = saved_dsn
     out = tmp_path / "analysis"
-    assert main(["analyze", str(path), "--out", str(out)]) == 0
+    assert main(f"analyze {path} --out {out}".split()) == 0
     text = capsys.readouterr().out
     assert "eNRF mean" in text and "blocks.0.conv" in text and "real density" in text
     for name in ("enrf_histograms.png", "tap_heatmaps.png", "analysis.json"):

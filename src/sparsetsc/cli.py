@@ -62,20 +62,25 @@ def _add_sweep_options(parser: argparse.ArgumentParser) -> None:
     # How a sweep runs (what _run_plan reads): shared by bench and study.
     parser.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N")
     parser.add_argument(
-        "--n-jobs", type=int, default=1, metavar="J",
+        "--n-jobs",
+        type=int,
+        default=1,
+        metavar="J",
         help="jobs at once (local processes or Dask workers); torch threads are split among them",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--scheduler", metavar="ADDRESS",
+        "--scheduler",
+        metavar="ADDRESS",
         help="run on Dask: a scheduler address (tcp://host:8786, e.g. from dask-jobqueue's "
         "SLURMCluster) or 'local' for a LocalCluster of --n-jobs workers",
-    )  # fmt: skip
+    )
     parser.add_argument("--retry-failed", action="store_true", help="run failed jobs again")
     parser.add_argument(
-        "--save-models", action="store_true",
+        "--save-models",
+        action="store_true",
         help="keep every fitted deep model (RUNS/<Model>/Models/<Dataset>/resample<k>, "
         "readable by sparsetsc.load); finished jobs without a kept model run again",
-    )  # fmt: skip
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -163,15 +168,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--data-root", metavar="DIR", help="archive folder (as for fit)")
     bench.add_argument(
-        "--seeds", type=int, default=1, metavar="S",
+        "--seeds",
+        type=int,
+        default=1,
+        metavar="S",
         help="resamples 0..S-1 (0 = the official split; k > 0 = aeon's stratified resample k)",
-    )  # fmt: skip
+    )
     bench.add_argument("--epochs", type=int, metavar="N", help="epoch budget of the deep models")
     bench.add_argument("--runs", default="runs/bench", metavar="DIR", help="results directory")
     bench.add_argument(
-        "--param", action="append", default=[], metavar="MODEL:NAME=VALUE",
+        "--param",
+        action="append",
+        default=[],
+        metavar="MODEL:NAME=VALUE",
         help="set a hyper-parameter of one model, e.g. --param dsp-lite:lam=2e-5",
-    )  # fmt: skip
+    )
     _add_sweep_options(bench)
 
     report = commands.add_parser(
@@ -182,15 +193,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("runs_dir", metavar="RUNS_DIR")
     report.add_argument(
-        "--against", metavar="METHODS",
+        "--against",
+        metavar="METHODS",
         help="comma-separated published methods to compare with, e.g. InceptionTime,LITETime,"
         "ROCKET (Method@source picks a table)",
-    )  # fmt: skip
+    )
     report.add_argument(
-        "--published", metavar="DIR",
+        "--published",
+        metavar="DIR",
         help="folder of published result tables (bake-off <Method>_accuracy.csv, "
         "repository tables)",
-    )  # fmt: skip
+    )
     report.add_argument("--out", metavar="DIR", help="output folder (default RUNS_DIR/report)")
 
     analyze = commands.add_parser(
@@ -393,10 +406,17 @@ def _bench(args: argparse.Namespace) -> int:
             f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(available_models())}"
         )
     plan = plan_sweep(
-        models, resolve_datasets(args.datasets), range(args.seeds), args.runs,
-        epochs=args.epochs, params=_bench_params(args.param, models), device=args.device,
-        data_root=args.data_root, retry_failed=args.retry_failed, save_models=args.save_models,
-    )  # fmt: skip
+        models,
+        resolve_datasets(args.datasets),
+        range(args.seeds),
+        args.runs,
+        epochs=args.epochs,
+        params=_bench_params(args.param, models),
+        device=args.device,
+        data_root=args.data_root,
+        retry_failed=args.retry_failed,
+        save_models=args.save_models,
+    )
     return _run_plan(plan, args)
 
 
@@ -404,23 +424,34 @@ def _run_plan(plan: Any, args: argparse.Namespace) -> int:
     """Run a sweep plan with the command's executor options; report; exit status."""
     total = len(plan.to_run) + len(plan.finished) + len(plan.failed_before)
     say = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
-    say(f"{total} jobs: {len(plan.finished)} finished before, {len(plan.failed_before)} failed "
-        f"before, {len(plan.to_run)} to run -> {args.runs}")  # fmt: skip
+    say(
+        f"{total} jobs: {len(plan.finished)} finished before, {len(plan.failed_before)} failed "
+        f"before, {len(plan.to_run)} to run -> {args.runs}"
+    )
     if plan.without_model:
-        say(f"{len(plan.without_model)} of them finished before without a kept model: "
-            "running them again to keep it")  # fmt: skip
+        say(
+            f"{len(plan.without_model)} of them finished before without a kept model: "
+            "running them again to keep it"
+        )
     for job, message in plan.corrupt:
         print(f"corrupt result of {job}, running it again: {message}", file=sys.stderr)
     for job, message in plan.failed_before:
         print(f"skipped {job}, failed before ({message}); --retry-failed runs it", file=sys.stderr)
-    summary = run_sweep(plan, data_root=args.data_root, n_jobs=args.n_jobs,
-                        scheduler=args.scheduler, progress=not args.quiet)  # fmt: skip
+    summary = run_sweep(
+        plan,
+        data_root=args.data_root,
+        n_jobs=args.n_jobs,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+    )
     for outcome in summary.failed:
         print(f"FAILED {outcome.job}: {outcome.error}", file=sys.stderr)
     done = len(summary.outcomes) - len(summary.failed)
-    print(f"{done} jobs done, {len(summary.failed)} failed, {len(plan.finished)} finished "
-          f"before, {len(plan.failed_before)} skipped as failed before, "
-          f"in {summary.seconds:.1f} s")  # fmt: skip
+    print(
+        f"{done} jobs done, {len(summary.failed)} failed, {len(plan.finished)} finished "
+        f"before, {len(plan.failed_before)} skipped as failed before, "
+        f"in {summary.seconds:.1f} s"
+    )
     return 1 if summary.failed or plan.failed_before else 0
 
 
@@ -441,14 +472,22 @@ def _study(args: argparse.Namespace) -> int:
     if seeds < 1 or args.n_jobs < 1:
         raise UsageError("--seeds and --n-jobs must be >= 1")
     overridden = [n for n in ("datasets", "seeds", "epochs") if getattr(args, n) is not None]
-    note = budget.note + (f"; overridden on the command line: {', '.join(overridden)}"
-                          if overridden else "")  # fmt: skip
+    note = budget.note + (
+        f"; overridden on the command line: {', '.join(overridden)}" if overridden else ""
+    )
     budget = replace(budget, datasets=datasets, seeds=seeds, epochs=epochs, note=note)
     runs = args.runs or f"runs/studies-{args.budget}"
-    plan = plan_variants(study.variants, datasets, range(seeds), runs, epochs=epochs,
-                         device=args.device, data_root=args.data_root,
-                         retry_failed=args.retry_failed,
-                         save_models=study.keep_models or args.save_models)  # fmt: skip
+    plan = plan_variants(
+        study.variants,
+        datasets,
+        range(seeds),
+        runs,
+        epochs=epochs,
+        device=args.device,
+        data_root=args.data_root,
+        retry_failed=args.retry_failed,
+        save_models=study.keep_models or args.save_models,
+    )
     status = _run_plan(plan, argparse.Namespace(**{**vars(args), "runs": runs}))
     out = Path(args.out) if args.out else Path(runs) / "studies"
     print(study_section(study, args.budget, budget, runs, out, args.data_root))
@@ -504,8 +543,12 @@ def _export(args: argparse.Namespace) -> dict[str, Any]:
             args.dataset, split=args.split, root=args.data_root, download=not args.no_download
         )
     result = export_onnx(estimator, args.onnx, X)
-    return {"model_dir": str(args.model_dir), "estimator": type(estimator).__name__,
-            "dataset": args.dataset, **result}  # fmt: skip
+    return {
+        "model_dir": str(args.model_dir),
+        "estimator": type(estimator).__name__,
+        "dataset": args.dataset,
+        **result,
+    }
 
 
 def _analyze(args: argparse.Namespace) -> None:
@@ -584,8 +627,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _study(args)
         elif args.command == "export":
             _print_result(_export(args), args.json)
-    except (ValueError, FileNotFoundError, FileExistsError, IsADirectoryError, ImportError,
-            ExportError) as err:  # fmt: skip
+    except (
+        ValueError,
+        FileNotFoundError,
+        FileExistsError,
+        IsADirectoryError,
+        ImportError,
+        ExportError,
+    ) as err:
         print(f"sparsetsc {args.command}: error: {err}", file=sys.stderr)
         return 2
     return 0

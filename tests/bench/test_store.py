@@ -19,9 +19,16 @@ from sparsetsc.bench.store import (
 
 def _write(path, y_true=(0, 1, 1, 0), y_pred=(0, 1, 0, 0)):
     probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.7, 0.3]])
-    write_result(path, dataset="Toy", model="FCN", resample=3, y_true=np.array(y_true),
-                 y_pred=np.array(y_pred), probabilities=probabilities,
-                 metadata={"fit_seconds": 1.5, "predict_seconds": 0.25, "params": 10})  # fmt: skip
+    write_result(
+        path,
+        dataset="Toy",
+        model="FCN",
+        resample=3,
+        y_true=np.array(y_true),
+        y_pred=np.array(y_pred),
+        probabilities=probabilities,
+        metadata={"fit_seconds": 1.5, "predict_seconds": 0.25, "params": 10},
+    )
 
 
 def test_tsml_layout_and_round_trip(tmp_path):

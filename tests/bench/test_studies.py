@@ -16,12 +16,21 @@ TINY = ["--datasets", "TinyA,TinyB", "--seeds", "1", "--epochs", "2", "--quiet"]
 
 
 def test_list_shows_every_study(capsys):
-    assert main(["study", "--list"]) == 0
+    assert main("study --list".split()) == 0
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert listed == list(STUDIES)
-    assert {"dsn-sparsity", "dsn-architecture", "dsn-groups", "dsn-topology", "dsn-heatmaps",
-            "dsn-multivariate", "dsp-lambda", "dsp-recovery", "dsp-uniform",
-            "dsp-layers"} <= set(listed)  # fmt: skip
+    assert {
+        "dsn-sparsity",
+        "dsn-architecture",
+        "dsn-groups",
+        "dsn-topology",
+        "dsn-heatmaps",
+        "dsn-multivariate",
+        "dsp-lambda",
+        "dsp-recovery",
+        "dsp-uniform",
+        "dsp-layers",
+    } <= set(listed)
 
 
 def test_studies_name_known_analyses_and_variants():
@@ -35,7 +44,7 @@ def test_studies_name_known_analyses_and_variants():
 def test_every_study_runs_end_to_end_and_writes_its_section(name, tiny_archive, tmp_path, capsys):
     study = get_study(name)
     runs = tmp_path / "runs"
-    code = main(["study", name, "--data-root", str(tiny_archive), "--runs", str(runs), *TINY])
+    code = main([*f"study {name} --data-root {tiny_archive} --runs {runs}".split(), *TINY])
     assert code == 0
     out = capsys.readouterr().out
     assert out.startswith(f"{2 * len(study.variants)} jobs done, 0 failed")
@@ -64,8 +73,7 @@ def test_every_study_runs_end_to_end_and_writes_its_section(name, tiny_archive, 
 
 
 def _check_dsp_uniform(runs, section):
-    compression = pd.read_csv(runs / "studies" / "dsp-uniform-cpu-compression.csv",
-                              index_col=0)  # fmt: skip
+    compression = pd.read_csv(runs / "studies" / "dsp-uniform-cpu-compression.csv", index_col=0)
     for backbone in ("LITE", "Inception"):
         dsp = compression.loc[f"DSP-{backbone}"]
         uniform = compression.loc[f"{backbone} (uniform width)"]
@@ -100,7 +108,10 @@ def _check_dsn_heatmaps(runs, section):
 def _check_dsn_groups(runs, section):
     enrf = pd.read_csv(runs / "studies" / "dsn-groups-cpu-enrf.csv")
     assert enrf.groupby("variant").size().to_dict() == {
-        "DSN": 12, "DSN (no groups)": 4, "DSN (no groups; matched non-zeros)": 4}
+        "DSN": 12,
+        "DSN (no groups)": 4,
+        "DSN (no groups; matched non-zeros)": 4,
+    }
     assert (runs / "studies" / "dsn-groups-cpu-enrf.png").stat().st_size
 
 
@@ -109,61 +120,103 @@ def _check_dsn_sparsity(runs, section):
     sparsity = density["conv sparsity"]
     assert sparsity["DSN (dense)"] == 0
     # the density flag is relative to each group's region: real sparsity 1 - 2/3 * flag
-    for label, expected in (("DSN (sparsity 50 %)", 0.5), ("DSN (sparsity 80 %)", 0.8),
-                            ("DSN (sparsity 90 %)", 0.9)):  # fmt: skip
+    for label, expected in (
+        ("DSN (sparsity 50 %)", 0.5),
+        ("DSN (sparsity 80 %)", 0.8),
+        ("DSN (sparsity 90 %)", 0.9),
+    ):
         assert sparsity[label] == pytest.approx(expected, abs=0.02)
 
 
-CHECKS = {"dsp-uniform": _check_dsp_uniform, "dsp-layers": _check_dsp_layers,
-          "dsn-heatmaps": _check_dsn_heatmaps, "dsn-groups": _check_dsn_groups,
-          "dsn-sparsity": _check_dsn_sparsity}  # fmt: skip
+CHECKS = {
+    "dsp-uniform": _check_dsp_uniform,
+    "dsp-layers": _check_dsp_layers,
+    "dsn-heatmaps": _check_dsn_heatmaps,
+    "dsn-groups": _check_dsn_groups,
+    "dsn-sparsity": _check_dsn_sparsity,
+}
 
 
 def test_studies_reuse_finished_jobs(tiny_archive, tmp_path, capsys):
     runs = str(tmp_path / "runs")
-    assert main(["study", "dsn-groups", "--data-root", str(tiny_archive), "--runs", runs,
-                 *TINY]) == 0  # fmt: skip
+    assert main([*f"study dsn-groups --data-root {tiny_archive} --runs {runs}".split(), *TINY]) == 0
     capsys.readouterr()
     # dsn-topology shares its plain DSN variant with dsn-groups: 2 of its 6 jobs are done
-    plan = plan_variants(get_study("dsn-topology").variants, ["TinyA", "TinyB"], [0], runs,
-                         epochs=2, data_root=str(tiny_archive))  # fmt: skip
+    plan = plan_variants(
+        get_study("dsn-topology").variants,
+        ["TinyA", "TinyB"],
+        [0],
+        runs,
+        epochs=2,
+        data_root=str(tiny_archive),
+    )
     assert len(plan.finished) == 2 and len(plan.to_run) == 4
     assert {job.name for job in plan.finished} == {"DSN"}
 
 
 def test_variants_are_checked_before_any_work(tmp_path):
     with pytest.raises(ValueError, match="share the results folder"):
-        plan_variants([Variant("", "dsn"), Variant("DSN", "dsn", (("fix", True),))],
-                      ["GunPoint"], [0], tmp_path, check_data=False)  # fmt: skip
+        plan_variants(
+            [Variant("", "dsn"), Variant("DSN", "dsn", (("fix", True),))],
+            ["GunPoint"],
+            [0],
+            tmp_path,
+            check_data=False,
+        )
     with pytest.raises(ValueError, match="may not hold"):
-        plan_variants([Variant("DSN, fixed", "dsn")], ["GunPoint"], [0], tmp_path,
-                      check_data=False)  # fmt: skip
+        plan_variants([Variant("DSN, fixed", "dsn")], ["GunPoint"], [0], tmp_path, check_data=False)
     with pytest.raises(ValueError, match="unknown model"):
         plan_variants([Variant("X", "nope")], ["GunPoint"], [0], tmp_path, check_data=False)
     assert not any(tmp_path.iterdir())
 
 
 def test_unknown_study_is_a_clear_error(capsys):
-    assert main(["study", "dsn-everything"]) == 2
+    assert main("study dsn-everything".split()) == 2
     assert "unknown study 'dsn-everything'" in capsys.readouterr().err
 
 
 def test_a_study_keeping_models_refits_finished_jobs_without_one(tiny_archive, tmp_path, capsys):
     runs = str(tmp_path / "runs")
     # a plain sweep finishes DSN without keeping models ...
-    one_job = ["--datasets", "TinyA", "--seeds", "1", "--epochs", "2", "--quiet",
-               "--data-root", str(tiny_archive), "--runs", runs]  # fmt: skip
-    assert main(["bench", "--models", "dsn", *one_job]) == 0
-    plan = plan_variants([Variant("", "dsn")], ["TinyA"], [0], runs, epochs=2,
-                         data_root=str(tiny_archive), save_models=True)  # fmt: skip
+    one_job = [
+        "--datasets",
+        "TinyA",
+        "--seeds",
+        "1",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--data-root",
+        str(tiny_archive),
+        "--runs",
+        runs,
+    ]
+    assert main([*"bench --models dsn".split(), *one_job]) == 0
+    plan = plan_variants(
+        [Variant("", "dsn")],
+        ["TinyA"],
+        [0],
+        runs,
+        epochs=2,
+        data_root=str(tiny_archive),
+        save_models=True,
+    )
     # ... so a sweep that keeps them runs it again; one that does not reuses it
     assert [job.name for job in plan.without_model] == ["DSN"] and len(plan.to_run) == 1
-    assert not plan_variants([Variant("", "dsn")], ["TinyA"], [0], runs, epochs=2,
-                             data_root=str(tiny_archive)).to_run  # fmt: skip
-    assert main(["study", "dsn-heatmaps", *one_job]) == 0
+    assert not plan_variants(
+        [Variant("", "dsn")], ["TinyA"], [0], runs, epochs=2, data_root=str(tiny_archive)
+    ).to_run
+    assert main([*"study dsn-heatmaps".split(), *one_job]) == 0
     assert capsys.readouterr().out.startswith("1 jobs done")
     model = sparsetsc.load(tmp_path / "runs" / "DSN" / "Models" / "TinyA" / "resample0")
     assert model.real_density_ == pytest.approx(2 / 3 * 0.2, abs=0.01)
-    plan = plan_variants([Variant("", "dsn")], ["TinyA"], [0], runs, epochs=2,
-                         data_root=str(tiny_archive), save_models=True)  # fmt: skip
+    plan = plan_variants(
+        [Variant("", "dsn")],
+        ["TinyA"],
+        [0],
+        runs,
+        epochs=2,
+        data_root=str(tiny_archive),
+        save_models=True,
+    )
     assert not plan.to_run and len(plan.finished) == 1

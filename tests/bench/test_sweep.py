@@ -22,8 +22,9 @@ EPOCHS = 2
 
 def _plan(runs, root, **kwargs):
     kwargs.setdefault("params", {"fcn": TINY_FCN})
-    return plan_sweep(["fcn"], ["TinyA", "TinyB"], range(2), runs, epochs=EPOCHS,
-                      data_root=str(root), **kwargs)  # fmt: skip
+    return plan_sweep(
+        ["fcn"], ["TinyA", "TinyB"], range(2), runs, epochs=EPOCHS, data_root=str(root), **kwargs
+    )
 
 
 def _results(runs) -> list[tuple[str, str, int]]:
@@ -57,8 +58,9 @@ def test_resample_zero_is_the_official_split_and_others_differ(tiny_archive):
     assert not (official[0] == resampled[0]).all()
 
 
-def test_sweep_interrupted_mid_write_resumes_without_loss_or_duplicates(tmp_path, tiny_archive,
-                                                                         monkeypatch):  # fmt: skip
+def test_sweep_interrupted_mid_write_resumes_without_loss_or_duplicates(
+    tmp_path, tiny_archive, monkeypatch
+):
     runs = tmp_path / "runs"
     import sparsetsc.bench.store as store
 
@@ -84,10 +86,29 @@ def test_sweep_interrupted_mid_write_resumes_without_loss_or_duplicates(tmp_path
 
 def test_sweep_killed_by_sigkill_resumes(tmp_path, tiny_archive):
     runs = tmp_path / "runs"
-    command = [sys.executable, "-m", "sparsetsc.cli", "bench", "--models", "fcn",
-               "--datasets", "TinyA,TinyB", "--seeds", "3", "--epochs", "10",
-               "--param", "fcn:n_filters=(4,)", "--param", "fcn:kernel_sizes=(3,)",
-               "--data-root", str(tiny_archive), "--runs", str(runs), "--quiet"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "sparsetsc.cli",
+        "bench",
+        "--models",
+        "fcn",
+        "--datasets",
+        "TinyA,TinyB",
+        "--seeds",
+        "3",
+        "--epochs",
+        "10",
+        "--param",
+        "fcn:n_filters=(4,)",
+        "--param",
+        "fcn:kernel_sizes=(3,)",
+        "--data-root",
+        str(tiny_archive),
+        "--runs",
+        str(runs),
+        "--quiet",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while not list(iter_results(runs)) and time.monotonic() < deadline:
@@ -104,8 +125,9 @@ def test_sweep_killed_by_sigkill_resumes(tmp_path, tiny_archive):
 def test_failed_job_is_recorded_reported_and_not_silently_retried(tmp_path, tiny_archive, capsys):
     runs = tmp_path / "runs"
     bad = {"fcn": {**TINY_FCN, "batch_size": "no-such-rule"}}
-    summary = run_sweep(_plan(runs, tiny_archive, params=bad), data_root=str(tiny_archive),
-                        progress=False)  # fmt: skip
+    summary = run_sweep(
+        _plan(runs, tiny_archive, params=bad), data_root=str(tiny_archive), progress=False
+    )
     assert [o.status for o in summary.outcomes] == ["failed"] * 4
     assert "no-such-rule" in summary.failed[0].error
     records = list(runs.rglob("*.failed.json"))
@@ -134,8 +156,15 @@ def test_other_budget_in_the_same_runs_dir_is_refused(tmp_path, tiny_archive):
     runs = tmp_path / "runs"
     run_sweep(_plan(runs, tiny_archive), data_root=str(tiny_archive), progress=False)
     with pytest.raises(ValueError, match="another runs directory"):
-        plan_sweep(["fcn"], ["TinyA"], [0], runs, epochs=EPOCHS + 1,
-                   params={"fcn": TINY_FCN}, data_root=str(tiny_archive))  # fmt: skip
+        plan_sweep(
+            ["fcn"],
+            ["TinyA"],
+            [0],
+            runs,
+            epochs=EPOCHS + 1,
+            params={"fcn": TINY_FCN},
+            data_root=str(tiny_archive),
+        )
 
 
 def test_bad_requests_fail_before_any_write(tmp_path, tiny_archive):
@@ -145,18 +174,31 @@ def test_bad_requests_fail_before_any_write(tmp_path, tiny_archive):
     with pytest.raises(ValueError, match="unknown model"):
         plan_sweep(["resnet"], ["TinyA"], [0], runs, data_root=str(tiny_archive))
     assert not runs.exists()
-    assert main(["bench", "--models", "fcn", "--datasets", "TinyA", "--param", "fcn:nope=1",
-                 "--data-root", str(tiny_archive), "--runs", str(runs)]) == 2  # fmt: skip
+    assert (
+        main(
+            f"bench --models fcn --datasets TinyA --param fcn:nope=1 --data-root {tiny_archive} "
+            f"--runs {runs}".split()
+        )
+        == 2
+    )
     assert not runs.exists()
 
 
 def test_two_jobs_on_a_dask_local_cluster(tmp_path, tiny_archive):
     pytest.importorskip("distributed")
     runs = tmp_path / "runs"
-    plan = plan_sweep(["fcn"], ["TinyA", "TinyB"], [0], runs, epochs=EPOCHS,
-                      params={"fcn": TINY_FCN}, data_root=str(tiny_archive))  # fmt: skip
-    summary = run_sweep(plan, data_root=str(tiny_archive), scheduler="local", n_jobs=2,
-                        progress=False)  # fmt: skip
+    plan = plan_sweep(
+        ["fcn"],
+        ["TinyA", "TinyB"],
+        [0],
+        runs,
+        epochs=EPOCHS,
+        params={"fcn": TINY_FCN},
+        data_root=str(tiny_archive),
+    )
+    summary = run_sweep(
+        plan, data_root=str(tiny_archive), scheduler="local", n_jobs=2, progress=False
+    )
     assert sorted(o.status for o in summary.outcomes) == ["done", "done"]
     assert _results(runs) == [("FCN", "TinyA", 0), ("FCN", "TinyB", 0)]
     assert (
@@ -169,8 +211,15 @@ def test_two_jobs_on_a_dask_local_cluster(tmp_path, tiny_archive):
 
 def test_local_process_pool(tmp_path, tiny_archive):
     runs = tmp_path / "runs"
-    plan = plan_sweep(["fcn"], ["TinyA", "TinyB"], [0], runs, epochs=EPOCHS,
-                      params={"fcn": TINY_FCN}, data_root=str(tiny_archive))  # fmt: skip
+    plan = plan_sweep(
+        ["fcn"],
+        ["TinyA", "TinyB"],
+        [0],
+        runs,
+        epochs=EPOCHS,
+        params={"fcn": TINY_FCN},
+        data_root=str(tiny_archive),
+    )
     summary = run_sweep(plan, data_root=str(tiny_archive), n_jobs=2, progress=False)
     assert sorted(o.status for o in summary.outcomes) == ["done", "done"]
     threads = {read_result(p).metadata["torch_threads"] for p in iter_results(runs)}

@@ -69,26 +69,27 @@ def test_inception_ensembles_learn_gunpoint(gunpoint, ensemble_class):
     assert not ensemble.batched_  # "auto" batches on CUDA only
     assert ensemble.score(X_test, y_test) >= 0.9
     has_filters = ensemble_class is HInceptionTimeClassifier
-    assert all((m.network_.blocks[0].hand_crafted is not None) == has_filters
-               for m in ensemble.estimators_)  # fmt: skip
+    assert all(
+        (m.network_.blocks[0].hand_crafted is not None) == has_filters for m in ensemble.estimators_
+    )
 
 
 def test_multivariate_input_uses_litemv_and_learns(tiny_data):
     X, y = tiny_data
-    clf = LITETimeClassifier(n_members=2, n_filters=8, n_epochs=60, batch_size=12,
-                             random_state=0, device="cpu").fit(X, y)  # fmt: skip
+    clf = LITETimeClassifier(
+        n_members=2, n_filters=8, n_epochs=60, batch_size=12, random_state=0, device="cpu"
+    ).fit(X, y)
     assert clf.score(X, y) >= 0.9
     network = clf.estimators_[0].network_
     assert network.config.multivariate and network.hand_crafted.out_channels == 17 * 3
-    inception = InceptionClassifier(n_filters=4, depth=3, n_epochs=2, batch_size=12,
-                                    device="cpu").fit(X, y)  # fmt: skip
+    inception = InceptionClassifier(
+        n_filters=4, depth=3, n_epochs=2, batch_size=12, device="cpu"
+    ).fit(X, y)
     assert inception.predict_proba(X).shape == (len(X), 3)
 
 
 # ----------------------------------------------------------------------------- frozen filters
-def test_hand_crafted_filters_stay_bit_identical_through_training_and_save_load(
-    gunpoint, tmp_path
-):
+def test_hand_crafted_filters_stay_bit_identical_through_training_and_save_load(gunpoint, tmp_path):
     X_train, y_train, X_test, _ = gunpoint
     untrained = LITE(LITEConfig(1, 2)).hand_crafted.weights
     for batched in (True, False):

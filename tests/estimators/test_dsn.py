@@ -8,8 +8,9 @@ from sparsetsc import DSNClassifier
 from sparsetsc.cost import estimator_cost
 from sparsetsc.sparse import get_mask
 
-SMALL = dict(n_filters=6, kernel_size=9, depth=2, n_epochs=4, update_every=1, batch_size=6,
-             device="cpu")
+SMALL = dict(
+    n_filters=6, kernel_size=9, depth=2, n_epochs=4, update_every=1, batch_size=6, device="cpu"
+)
 
 
 def test_dsn_learns_gunpoint_with_the_faithful_architecture(gunpoint):
@@ -31,8 +32,12 @@ def test_dsn_learns_gunpoint_with_the_faithful_architecture(gunpoint):
 
 @pytest.mark.parametrize(
     "variant",
-    [{"growth": "gradient"}, {"fix": True}, {"init": "random", "anchor": "center"},
-     {"padding": "replicate"}],
+    [
+        {"growth": "gradient"},
+        {"fix": True},
+        {"init": "random", "anchor": "center"},
+        {"padding": "replicate"},
+    ],
 )
 def test_variants_keep_the_budget(tiny_data, variant):
     X, y = tiny_data
@@ -89,8 +94,11 @@ def test_same_seed_same_sparse_model(tiny_data):
 
 def test_bad_sparsity_settings_fail_before_training(tiny_data):
     X, y = tiny_data
-    for params, message in [({"density": 1.5}, "density"), ({"growth": "magic"}, "growth"),
-                            ({"n_groups": 50}, "n_groups")]:
+    for params, message in [
+        ({"density": 1.5}, "density"),
+        ({"growth": "magic"}, "growth"),
+        ({"n_groups": 50}, "n_groups"),
+    ]:
         clf = DSNClassifier(**{**SMALL, **params})
         with pytest.raises(ValueError, match=message):
             clf.fit(X, y)

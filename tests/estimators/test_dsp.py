@@ -50,9 +50,13 @@ def test_dsp_recovery_modes_and_bad_settings(gunpoint):
     assert scratch.network_.fcn2.bn.running_mean.ne(none.network_.fcn2.bn.running_mean).any()
     finetune = DSPClassifier(recovery="finetune", n_epochs=6, **FAST).fit(X_train, y_train)
     assert len(finetune.history_) == 2  # a third of n_epochs, as 500 of the published 1500
-    for bad, match in (({"backbone": "resnet"}, "backbone"), ({"recovery": "x"}, "recovery"),
-                       ({"lam": -1.0}, "lam"), ({"widths": "x"}, "widths"),
-                       ({"widths": "uniform", "recovery": "finetune"}, "scratch")):  # fmt: skip
+    for bad, match in (
+        ({"backbone": "resnet"}, "backbone"),
+        ({"recovery": "x"}, "recovery"),
+        ({"lam": -1.0}, "lam"),
+        ({"widths": "x"}, "widths"),
+        ({"widths": "uniform", "recovery": "finetune"}, "scratch"),
+    ):
         with pytest.raises(ValueError, match=match):
             DSPClassifier(**{**FAST, **bad}).fit(X_train, y_train)
 
@@ -70,16 +74,17 @@ def test_uniform_control_matches_the_pruned_size(gunpoint):
     got = estimator_cost(control).params_trainable
     # no other width is closer to the pruned network's size
     for width in range(1, 9):
-        size = sum(p.numel() for p in LITE(LITEConfig(1, 2, n_filters=width)).parameters()
-                   if p.requires_grad)  # fmt: skip
+        size = sum(
+            p.numel()
+            for p in LITE(LITEConfig(1, 2, n_filters=width)).parameters()
+            if p.requires_grad
+        )
         assert abs(got - target) <= abs(size - target)
     assert matched_uniform_width(lambda f: LITE(LITEConfig(1, 2, n_filters=f)), 10**9, 5) == 5
 
 
 @pytest.mark.parametrize("backbone", ["lite", "inception"])
-def test_uniform_widths_train_the_matched_control_after_the_same_sparsity_phase(
-    gunpoint, backbone
-):
+def test_uniform_widths_train_the_matched_control_after_the_same_sparsity_phase(gunpoint, backbone):
     X_train, y_train, X_test, _ = gunpoint
     settings = {**FAST, "backbone": backbone, "n_epochs": 3, "recovery_epochs": 2}
     dsp = DSPClassifier(**settings).fit(X_train, y_train)

@@ -63,9 +63,9 @@ def test_works_inside_scikit_learn_grid_search(tiny_data):
     from sklearn.model_selection import GridSearchCV
 
     X, y = tiny_data
-    search = GridSearchCV(
-        FCNClassifier(**FAST, random_state=0), {"lr": [1e-3, 1e-2]}, cv=2
-    ).fit(X, y)
+    search = GridSearchCV(FCNClassifier(**FAST, random_state=0), {"lr": [1e-3, 1e-2]}, cv=2).fit(
+        X, y
+    )
     assert search.best_params_["lr"] in (1e-3, 1e-2)
     assert search.predict(X).shape == (36,)
 
@@ -78,9 +78,9 @@ def test_last_selection_keeps_the_final_epoch(tiny_data):
 
 def test_validation_split_selection_never_needs_test_data(tiny_data):
     X, y = tiny_data
-    clf = FCNClassifier(
-        **FAST, validation_size=0.25, selection="val_accuracy", random_state=0
-    ).fit(X, y)
+    clf = FCNClassifier(**FAST, validation_size=0.25, selection="val_accuracy", random_state=0).fit(
+        X, y
+    )
     accuracies = [r["val_accuracy"] for r in clf.history_]
     assert clf.selected_epoch_ == 1 + int(np.argmax(accuracies))
 

@@ -116,13 +116,14 @@ def test_cli_export_verifies_on_a_dataset(fitted, tmp_path, capsys):
     model_dir = tmp_path / "model"
     fitted["dsn"].save(model_dir)
     target = tmp_path / "out" / "dsn.onnx"
-    code = main(["export", str(model_dir), "--onnx", str(target), "--dataset", "GunPoint",
-                 "--no-download", "--json"])  # fmt: skip
+    code = main(
+        f"export {model_dir} --onnx {target} --dataset GunPoint --no-download --json".split()
+    )
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     assert result["estimator"] == "DSNClassifier" and result["verified_on"] == "data"
     assert result["n_cases"] == 150 and result["predictions_identical"]
     assert target.is_file()
     # a directory as the target is refused before any work
-    assert main(["export", str(model_dir), "--onnx", str(tmp_path)]) == 2
+    assert main(f"export {model_dir} --onnx {tmp_path}".split()) == 2
     assert "is a directory" in capsys.readouterr().err

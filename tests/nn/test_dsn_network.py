@@ -12,7 +12,9 @@ from sparsetsc.nn.layers import RegionConv1d, full_kernels, kernel_group_regions
 def test_regions_match_the_official_code():
     assert kernel_group_regions(141, 39, 3) == [(0, 47, 0, 13), (47, 94, 0, 26), (94, 141, 0, 39)]
     assert kernel_group_regions(141, 39, 3, "center") == [
-        (0, 47, 13, 26), (47, 94, 6, 32), (94, 141, 0, 39)
+        (0, 47, 13, 26),
+        (47, 94, 6, 32),
+        (94, 141, 0, 39),
     ]
     # torch.chunk sizes and the unused last taps for other group counts
     assert kernel_group_regions(10, 39, 3) == [(0, 4, 0, 13), (4, 8, 0, 26), (8, 10, 0, 39)]
@@ -51,10 +53,16 @@ def test_dense_macs_count_whole_kernels_and_sparse_macs_the_regions():
 
 def test_tap_bands_split_nested_regions_into_short_kernels():
     assert tap_bands(kernel_group_regions(141, 39, 3), 39) == [
-        (0, 13, 0), (13, 26, 47), (26, 39, 94)
+        (0, 13, 0),
+        (13, 26, 47),
+        (26, 39, 94),
     ]
     assert tap_bands(kernel_group_regions(141, 39, 3, "center"), 39) == [
-        (13, 26, 0), (6, 13, 47), (26, 32, 47), (0, 6, 94), (32, 39, 94)
+        (13, 26, 0),
+        (6, 13, 47),
+        (26, 32, 47),
+        (0, 6, 94),
+        (32, 39, 94),
     ]
     assert tap_bands([(0, 2, 0, 5), (2, 4, 3, 9)], 9) is None  # not nested: per-group path
 

@@ -97,7 +97,10 @@ def test_pruned_widths_remove_branches():
     assert list(first.branches) == ["conv0", "conv2"]
     assert not any(".conv1." in name for name, _ in first.named_parameters())
     assert first.channel_groups == {
-        "conv0": slice(0, 5), "conv1": slice(5, 5), "conv2": slice(5, 8), "pool": slice(8, 10)
+        "conv0": slice(0, 5),
+        "conv1": slice(5, 5),
+        "conv2": slice(5, 8),
+        "pool": slice(8, 10),
     }
     assert second.pool_conv is None and second.pool is None
     assert list(second.branches) == ["conv1"]
@@ -115,7 +118,8 @@ def test_pruned_widths_remove_branches():
         + (4 * 6 + 2 * 6)  # module 3: max-pool branch only
         + (6 * 32 + 2 * 32 * 70 + 2 * 6)  # module 4
         + (6 * 32 + 3 * 32 * 40 + 6 + 2 * 4)  # module 5
-        + (1 * 4 + 2 * 4) + (4 * 4 + 2 * 4)  # shortcuts
+        + (1 * 4 + 2 * 4)
+        + (4 * 4 + 2 * 4)  # shortcuts
     )
     assert without_head(network) == expected
     logits, stages = network.forward_stages(torch.randn(3, 1, 17))
@@ -208,8 +212,10 @@ def correlate(x: np.ndarray, w: np.ndarray, left: int) -> np.ndarray:
     length = x.shape[-1]
     return np.stack(
         [
-            [sum((w[o, c] * padded[c, t : t + k]).sum() for c in range(x.shape[0]))
-             for t in range(length)]
+            [
+                sum((w[o, c] * padded[c, t : t + k]).sum() for c in range(x.shape[0]))
+                for t in range(length)
+            ]
             for o in range(w.shape[0])
         ]
     )
@@ -231,8 +237,9 @@ def test_even_kernels_pad_like_keras(branch, kernel):
 
 
 def test_config_round_trip():
-    config = InceptionConfig(n_channels=2, n_classes=3, hand_crafted=True, depth=2,
-                             widths=[[1, 2, 3, 4], [5, 0, 0, 1]])
+    config = InceptionConfig(
+        n_channels=2, n_classes=3, hand_crafted=True, depth=2, widths=[[1, 2, 3, 4], [5, 0, 0, 1]]
+    )
     assert config.widths == ((1, 2, 3, 4), (5, 0, 0, 1))
     assert InceptionConfig(**dataclasses.asdict(config)) == config
     as_json = json.loads(json.dumps(dataclasses.asdict(config)))

@@ -26,8 +26,9 @@ def test_polyphase_training_path_equals_the_dilated_convolution(channels, kernel
     output = conv(x)  # training mode with gradients: the polyphase path
     assert output.shape == (3, channels, length)
     torch.testing.assert_close(output, reference, rtol=1e-5, atol=1e-5)
-    for got, want in zip(torch.autograd.grad(output, (x, conv.weight, conv.bias), grad_output),
-                         expected, strict=True):  # fmt: skip
+    for got, want in zip(
+        torch.autograd.grad(output, (x, conv.weight, conv.bias), grad_output), expected, strict=True
+    ):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
     with torch.no_grad():  # inference: the plain dilated convolution
         torch.testing.assert_close(conv(x), reference, rtol=1e-5, atol=1e-5)

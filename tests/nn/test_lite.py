@@ -13,9 +13,7 @@ from sparsetsc.nn.lite import LITE, LITEConfig, SeparableConv1d
 
 def trainable_without_head(net: torch.nn.Module) -> int:
     return sum(
-        p.numel()
-        for n, p in net.named_parameters()
-        if p.requires_grad and not n.startswith("head")
+        p.numel() for n, p in net.named_parameters() if p.requires_grad and not n.startswith("head")
     )
 
 
@@ -52,9 +50,7 @@ def test_univariate_parameter_counts_match_the_paper():
 @pytest.mark.parametrize("f", [8, 16, 32])
 def test_uniform_width_formula(f):
     net = LITE(LITEConfig(n_channels=1, n_classes=3, n_filters=f))
-    formula = (
-        70 * f + 2 * (3 * f + 17) + 20 * (3 * f + 17) + f * (3 * f + 17) + 14 * f + f**2
-    )
+    formula = 70 * f + 2 * (3 * f + 17) + 20 * (3 * f + 17) + f * (3 * f + 17) + 14 * f + f**2
     assert trainable_without_head(net) == formula
     assert expected_trainable(net.config) == formula
 
@@ -103,9 +99,7 @@ def test_multivariate_shapes_and_counts(length):
     x = torch.randn(2, 3, length)
     logits, stages = net.forward_stages(x)
     assert logits.shape == (2, 5)
-    assert [s.shape for s in stages] == [
-        (2, 96 + 17 * 3, length), (2, 32, length), (2, 32, length)
-    ]
+    assert [s.shape for s in stages] == [(2, 96 + 17 * 3, length), (2, 32, length), (2, 32, length)]
     assert frozen(net) == 438 * 3
     assert trainable_without_head(net) == expected_trainable(config)
     net.eval()

@@ -46,10 +46,15 @@ def test_dsp_pipeline_trains_sparse_then_prunes_a_smaller_equivalent_lite(gunpoi
     _, y = np.unique(y_train, return_inverse=True)
     torch.manual_seed(0)
     network = LITE(LITEConfig(1, 2, n_filters=8))
-    loss = SparsityLoss(["block1_relu", "fcn1", "fcn2"], weights=[4, 2, 1], lam=1e-3,
-                        channels={"block1_relu": slice(0, 24)})  # fmt: skip
-    fit_network(network, X_train, y, TrainConfig(n_epochs=15, batch_size=16),
-                torch.device("cpu"), [loss])  # fmt: skip
+    loss = SparsityLoss(
+        ["block1_relu", "fcn1", "fcn2"],
+        weights=[4, 2, 1],
+        lam=1e-3,
+        channels={"block1_relu": slice(0, 24)},
+    )
+    fit_network(
+        network, X_train, y, TrainConfig(n_epochs=15, batch_size=16), torch.device("cpu"), [loss]
+    )
     result = dsp_prune(network, X_train, min_count=1)
     pruned = result.network
     assert type(pruned) is LITE and not pruned.training
@@ -62,5 +67,4 @@ def test_dsp_pipeline_trains_sparse_then_prunes_a_smaller_equivalent_lite(gunpoi
     # on the training data the pruned network computes the original with channels zeroed
     X = torch.as_tensor(X_train)
     with torch.no_grad():
-        torch.testing.assert_close(pruned(X), zeroed(network, result.keep, X),
-                                   rtol=1e-4, atol=1e-5)  # fmt: skip
+        torch.testing.assert_close(pruned(X), zeroed(network, result.keep, X), rtol=1e-4, atol=1e-5)

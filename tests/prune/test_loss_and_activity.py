@@ -21,8 +21,7 @@ from sparsetsc.train import TrainConfig, fit_network
 
 def test_instance_l21_by_hand():
     # two instances, two channels, two time steps
-    features = torch.tensor([[[3.0, 4.0], [0.0, 0.0]],
-                             [[1.0, 0.0], [6.0, 8.0]]])  # fmt: skip
+    features = torch.tensor([[[3.0, 4.0], [0.0, 0.0]], [[1.0, 0.0], [6.0, 8.0]]])
     # ||(3,4)|| + ||(0,0)|| + ||(1,0)|| + ||(6,8)|| = 5 + 0 + 1 + 10: summed over the batch
     assert instance_l21(features).item() == pytest.approx(16.0)
     with pytest.raises(ValueError, match="batch, channels, time"):
@@ -48,9 +47,7 @@ def test_sparsity_loss_trains_through_hooks_and_leaves_nothing_behind(gunpoint):
     torch.manual_seed(0)
     network = LITE(LITEConfig(1, 2, n_filters=8))
     stages = ["block1_relu", "fcn1", "fcn2"]
-    loss = SparsityLoss(
-        stages, weights=[4, 2, 1], lam=1e-3, channels={"block1_relu": slice(0, 24)}
-    )
+    loss = SparsityLoss(stages, weights=[4, 2, 1], lam=1e-3, channels={"block1_relu": slice(0, 24)})
     config = TrainConfig(n_epochs=3, batch_size=16)
     result = fit_network(network, X_train, y, config, torch.device("cpu"), [loss])
     # the recorded loss is cross-entropy plus the penalty
@@ -64,9 +61,13 @@ def test_recorder_rejects_unknown_stage_names():
 
 
 def test_activity_rule_on_constructed_norms():
-    norms = torch.tensor([[4.0, 2.0, 0.0, 0.0],   # mu = 6 / 3 = 2: only channel 0 (> 2)
-                          [1.0, 1.0, 1.0, 1.0],   # mu = 4 / 5 = 0.8: all four
-                          [0.0, 0.0, 0.0, 0.0]])  # mu = 0 / 1 = 0: none  # fmt: skip
+    norms = torch.tensor(
+        [
+            [4.0, 2.0, 0.0, 0.0],  # mu = 6 / 3 = 2: only channel 0 (> 2)
+            [1.0, 1.0, 1.0, 1.0],  # mu = 4 / 5 = 0.8: all four
+            [0.0, 0.0, 0.0, 0.0],
+        ]
+    )  # mu = 0 / 1 = 0: none
     expected = [[True, False, False, False], [True, True, True, True], [False] * 4]
     assert active_channels(norms).tolist() == expected
     counts = active_channels(norms).sum(0).numpy()  # [2, 1, 1, 1]

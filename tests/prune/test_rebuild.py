@@ -66,8 +66,9 @@ def test_pruned_lite_computes_the_zeroed_original(n_channels, zeroed):
     with torch.no_grad():
         torch.testing.assert_close(reloaded(x), pruned(x))
     # the frozen hand-crafted filters survive untouched
-    for before, after in zip(network.hand_crafted.weights, reloaded.hand_crafted.weights,
-                             strict=True):  # fmt: skip
+    for before, after in zip(
+        network.hand_crafted.weights, reloaded.hand_crafted.weights, strict=True
+    ):
         assert torch.equal(before, after)
     assert sum(p.numel() for p in reloaded.parameters()) < sum(
         p.numel() for p in network.parameters()
@@ -83,8 +84,14 @@ def test_pruned_h_inception_with_residuals_computes_the_zeroed_original(zeroed):
     rng = np.random.default_rng(2)
     stages = network.prunable_stages()
     # modules 2 and 5 end with a residual add: their stage is the output after it
-    assert [s.output for s in stages] == ["blocks.0", "blocks.1", "residual_relus.0",
-                                          "blocks.3", "blocks.4", "residual_relus.1"]  # fmt: skip
+    assert [s.output for s in stages] == [
+        "blocks.0",
+        "blocks.1",
+        "residual_relus.0",
+        "blocks.3",
+        "blocks.4",
+        "residual_relus.1",
+    ]
     keep = {}
     for block, stage in zip(network.blocks, stages, strict=True):
         mask = rng.random(block.out_channels) > 0.5
@@ -126,8 +133,12 @@ class _UserNet(torch.nn.Module):
     def __init__(self):
         super().__init__()
         self.features = torch.nn.Sequential(
-            torch.nn.Conv1d(2, 12, 5, padding=2), torch.nn.BatchNorm1d(12), torch.nn.ReLU(),
-            torch.nn.Conv1d(12, 10, 3, padding=1), torch.nn.BatchNorm1d(10), torch.nn.ReLU(),
+            torch.nn.Conv1d(2, 12, 5, padding=2),
+            torch.nn.BatchNorm1d(12),
+            torch.nn.ReLU(),
+            torch.nn.Conv1d(12, 10, 3, padding=1),
+            torch.nn.BatchNorm1d(10),
+            torch.nn.ReLU(),
         )
         self.head = torch.nn.Linear(10, 3)
 
@@ -142,8 +153,10 @@ def test_a_user_model_prunes_through_a_stage_description(zeroed):
     torch.manual_seed(0)
     network = _UserNet()
     _randomise_batchnorm(network)
-    stages = [PrunableStage("features.2", "features.1", groups=(slice(0, 12),)),
-              PrunableStage("features.5", "features.4", groups=(slice(0, 10),))]  # fmt: skip
+    stages = [
+        PrunableStage("features.2", "features.1", groups=(slice(0, 12),)),
+        PrunableStage("features.5", "features.4", groups=(slice(0, 10),)),
+    ]
     keep = {"features.2": np.arange(12) % 3 != 0, "features.5": np.arange(10) < 4}
     x = torch.randn(6, 2, 25)
     pruned = remove_channels(network, keep, x[:2], stages)
@@ -183,9 +196,11 @@ def test_dsn_prunes_bottlenecks_and_kernel_groups(n_channels, zeroed):
         torch.testing.assert_close(pruned(x), zeroed(network, keep, x), rtol=1e-4, atol=1e-5)
     # ... keeps one channel (the guard), and every group keeps its own taps
     conv = pruned.blocks[1].conv
-    sizes = [int(keep["blocks.1"][g * 6:(g + 1) * 6].sum()) for g in range(3)]
+    sizes = [int(keep["blocks.1"][g * 6 : (g + 1) * 6].sum()) for g in range(3)]
     assert sizes[1] == 1
     assert [(o1 - o0, t1 - t0) for o0, o1, t0, t1 in conv.regions] == [
-        (sizes[0], 3), (1, 6), (sizes[2], 9)
+        (sizes[0], 3),
+        (1, 6),
+        (sizes[2], 9),
     ]
     assert tap_bands(conv.regions, 9) is not None  # still the fast nested-band path

@@ -21,8 +21,11 @@ def test_mutual_information_matches_scikit_learn_pair_by_pair():
     maps = rng.normal(size=(4, 200))
     maps[1] = maps[0] ** 2 + 0.1 * rng.normal(size=200)  # dependent on channel 0
     normalised = maps / np.linalg.norm(maps, axis=1, keepdims=True)
-    expected = sum(mutual_info_score(_binned(normalised[a]), _binned(normalised[b]))
-                   for a in range(4) for b in range(a + 1, 4))  # fmt: skip
+    expected = sum(
+        mutual_info_score(_binned(normalised[a]), _binned(normalised[b]))
+        for a in range(4)
+        for b in range(a + 1, 4)
+    )
     assert instance_redundancy(maps)["mutual_information"] == pytest.approx(expected)
 
 

@@ -26,12 +26,26 @@ def _write_fixture(runs) -> None:
             y_true = np.zeros(10, dtype=int)
             y_pred = np.array([0] * correct + [1] * (10 - correct))
             probabilities = np.eye(2)[y_pred]
-            metadata = {"fit_seconds": 2.0, "predict_seconds": 0.1, "params": MACS[model] // 10,
-                        "params_nonzero": MACS[model] // 20, "macs": MACS[model],
-                        "latency_b1_ms": 1.0, "latency_b64_ms": 8.0, "epochs": 5}  # fmt: skip
-            write_result(result_path(runs, model, dataset, 0), dataset=dataset, model=model,
-                         resample=0, y_true=y_true, y_pred=y_pred,
-                         probabilities=probabilities, metadata=metadata)  # fmt: skip
+            metadata = {
+                "fit_seconds": 2.0,
+                "predict_seconds": 0.1,
+                "params": MACS[model] // 10,
+                "params_nonzero": MACS[model] // 20,
+                "macs": MACS[model],
+                "latency_b1_ms": 1.0,
+                "latency_b64_ms": 8.0,
+                "epochs": 5,
+            }
+            write_result(
+                result_path(runs, model, dataset, 0),
+                dataset=dataset,
+                model=model,
+                resample=0,
+                y_true=y_true,
+                y_pred=y_pred,
+                probabilities=probabilities,
+                metadata=metadata,
+            )
 
 
 def _write_published(folder) -> None:
@@ -72,9 +86,10 @@ def test_published_formats_are_read(tmp_path):
 def test_report_has_the_expected_numbers(tmp_path):
     runs = tmp_path / "runs"
     _write_fixture(runs)
-    write_failure(runs / "Beta" / "Predictions" / "D6" / "testResample0.failed.json",
-                  {"job": {"dataset": "D6", "resample": 0}, "error_type": "ValueError",
-                   "error": "boom"})  # fmt: skip
+    write_failure(
+        runs / "Beta" / "Predictions" / "D6" / "testResample0.failed.json",
+        {"job": {"dataset": "D6", "resample": 0}, "error_type": "ValueError", "error": "boom"},
+    )
     published = tmp_path / "published"
     _write_published(published)
     report = build_report(runs, tmp_path / "out", ["Gamma"], published)
@@ -102,9 +117,9 @@ def test_report_has_the_expected_numbers(tmp_path):
 def test_report_cli_and_errors(tmp_path, capsys):
     runs = tmp_path / "runs"
     _write_fixture(runs)
-    assert main(["report", str(runs)]) == 0
+    assert main(f"report {runs}".split()) == 0
     assert (runs / "report" / "report.md").exists()
     assert "Alpha" in capsys.readouterr().out
-    assert main(["report", str(runs), "--against", "Gamma"]) == 2  # no --published
+    assert main(f"report {runs} --against Gamma".split()) == 2  # no --published
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert not (tmp_path / "missing").exists()

@@ -72,7 +72,9 @@ def test_enrf_table_of_the_remain_sort_initialisation(masked_dsn):
     rows = [r for r in table if r["layer"] == "blocks.1.conv"]
     assert [r["nonzero"] for r in rows] == [5743, 11486, 17230]
     assert [(r["out_start"], r["out_stop"], r["tap_start"], r["tap_stop"]) for r in rows] == [
-        (0, 47, 0, 13), (47, 94, 0, 26), (94, 141, 0, 39)
+        (0, 47, 0, 13),
+        (47, 94, 0, 26),
+        (94, 141, 0, 39),
     ]
     group0 = rows[0]
     # taps 0, 1 everywhere; tap 2 for outs 0-27 and 9 inputs of out 28 -> eNRF 3 else 2
@@ -160,10 +162,21 @@ def test_figures(masked_dsn, tmp_path):
 
 def test_pooling_enrf_tables_sums_counts_and_recomputes_statistics():
     def row(hist, empty=0):
-        return {"layer": "conv", "group": 0, "out_start": 0, "out_stop": 2, "tap_start": 0,
-                "tap_stop": 4, "nonzero": 5, "kernels": sum(hist) + empty,
-                "empty_kernels": empty, "enrf_mean": 0.0, "enrf_median": 0.0, "enrf_max": 0,
-                "enrf_hist": hist}  # fmt: skip
+        return {
+            "layer": "conv",
+            "group": 0,
+            "out_start": 0,
+            "out_stop": 2,
+            "tap_start": 0,
+            "tap_stop": 4,
+            "nonzero": 5,
+            "kernels": sum(hist) + empty,
+            "empty_kernels": empty,
+            "enrf_mean": 0.0,
+            "enrf_median": 0.0,
+            "enrf_max": 0,
+            "enrf_hist": hist,
+        }
 
     # model 1: kernels of eNRF 1 and 2; model 2 (a longer kernel): eNRF 4, 4, 5, one empty
     pooled = pool_enrf_tables([[row([1, 1, 0, 0])], [row([0, 0, 0, 2, 1], empty=1)]])
@@ -179,8 +192,9 @@ def test_enrf_distributions_of_several_models_one_row_each(masked_dsn):
     table = enrf_table(masked_dsn)
     assert pool_enrf_tables([table])[0]["enrf_mean"] == pytest.approx(table[0]["enrf_mean"])
     first_layer = [r for r in table if r["layer"] == "blocks.0.conv"]
-    fig = plot_enrf_distributions({"DSN": pool_enrf_tables([table, table]),
-                                   "one layer": first_layer})  # fmt: skip
+    fig = plot_enrf_distributions(
+        {"DSN": pool_enrf_tables([table, table]), "one layer": first_layer}
+    )
     titles = [ax.get_title() for ax in fig.axes]
     assert len(titles) == 5 and titles[0] == "DSN: blocks.0.conv"
     assert titles[-1] == "one layer: blocks.0.conv"

@@ -191,8 +191,14 @@ def test_engine_trains_any_conv_model_and_bakes_to_the_same_function(tiny_data):
     X, labels = tiny_data
     y = np.unique(labels, return_inverse=True)[1]
     model = nn.Sequential(
-        nn.Conv1d(3, 12, 9, padding=4, bias=False), nn.BatchNorm1d(12), nn.ReLU(),
-        nn.Conv1d(12, 12, 1), nn.ReLU(), nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(12, 3),
+        nn.Conv1d(3, 12, 9, padding=4, bias=False),
+        nn.BatchNorm1d(12),
+        nn.ReLU(),
+        nn.Conv1d(12, 12, 1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool1d(1),
+        nn.Flatten(),
+        nn.Linear(12, 3),
     )
     engine = DynamicSparseTraining(DSTConfig(update_every=1, density=0.5), seed=0)
     config = TrainConfig(n_epochs=4, batch_size=6)

@@ -38,8 +38,16 @@ def encoded(tiny_data):
 
 @pytest.mark.parametrize(
     "rule, n_cases, expected",
-    [("dsn", 50, 5), ("dsn", 28, 2), ("dsn", 100, 10), ("dsn", 3601, 16), ("dsn", 12, 2),
-     ("fcn", 50, 5), ("fcn", 12, 1), ("fcn", 1000, 16)],
+    [
+        ("dsn", 50, 5),
+        ("dsn", 28, 2),
+        ("dsn", 100, 10),
+        ("dsn", 3601, 16),
+        ("dsn", 12, 2),
+        ("fcn", 50, 5),
+        ("fcn", 12, 1),
+        ("fcn", 1000, 16),
+    ],
 )
 def test_batch_size_rules_match_the_papers_code(rule, n_cases, expected):
     assert resolve_batch_size(rule, n_cases) == expected
@@ -182,7 +190,11 @@ class ConstantLossNetwork(nn.Module):
 def test_plateau_schedule_halves_the_lr_on_a_flat_training_loss(tiny_data):
     X, y = encoded(tiny_data)
     config = TrainConfig(
-        n_epochs=8, batch_size=36, lr=1e-3, plateau_patience=1, min_lr=2e-4,
+        n_epochs=8,
+        batch_size=36,
+        lr=1e-3,
+        plateau_patience=1,
+        min_lr=2e-4,
         lr_schedule="plateau",
     )
     result = fit_network(ConstantLossNetwork(), X, y, config, CPU)

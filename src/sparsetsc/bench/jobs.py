@@ -33,9 +33,18 @@ LATENCY_REPEATS = (7, 3)
 
 #: Fitted attributes copied into a result's metadata (``"fitted"``) when a model has them:
 #: what DSN's masks and DSP's pruning made of the model, small enough for every result.
-FITTED_SUMMARY = ("selected_epoch_", "real_density_", "nonzero_per_group_", "stage_widths_",
-                  "dsp_widths_", "stage_group_widths_", "dsp_group_widths_", "kept_widths_",
-                  "uniform_width_", "compression_")  # fmt: skip
+FITTED_SUMMARY = (
+    "selected_epoch_",
+    "real_density_",
+    "nonzero_per_group_",
+    "stage_widths_",
+    "dsp_widths_",
+    "stage_group_widths_",
+    "dsp_group_widths_",
+    "kept_widths_",
+    "uniform_width_",
+    "compression_",
+)
 
 
 @dataclass(frozen=True)
@@ -211,9 +220,16 @@ def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: boo
         "git_revision": git_revision(),
         "host": platform.node(),
     }
-    write_result(job.result_path(runs_dir), dataset=job.dataset, model=job.name,
-                 resample=job.resample, y_true=y_true, y_pred=y_pred,
-                 probabilities=probabilities, metadata=metadata)  # fmt: skip
+    write_result(
+        job.result_path(runs_dir),
+        dataset=job.dataset,
+        model=job.name,
+        resample=job.resample,
+        y_true=y_true,
+        y_pred=y_pred,
+        probabilities=probabilities,
+        metadata=metadata,
+    )
     return float(np.mean(y_true == y_pred))
 
 
@@ -245,11 +261,18 @@ def run_job(
         accuracy = _fit_and_write(job, runs_dir, data_root, download)
     except Exception as err:  # noqa: BLE001 - recorded, reported, never lost
         seconds = time.perf_counter() - started
-        write_failure(failure, {
-            "job": asdict(job), "error_type": type(err).__name__, "error": str(err),
-            "traceback": traceback.format_exc(), "seconds": round(seconds, 3),
-            "sparsetsc_version": __version__, "git_revision": git_revision(),
-        })  # fmt: skip
+        write_failure(
+            failure,
+            {
+                "job": asdict(job),
+                "error_type": type(err).__name__,
+                "error": str(err),
+                "traceback": traceback.format_exc(),
+                "seconds": round(seconds, 3),
+                "sparsetsc_version": __version__,
+                "git_revision": git_revision(),
+            },
+        )
         return JobOutcome(job, "failed", seconds, error=f"{type(err).__name__}: {err}")
     failure.unlink(missing_ok=True)  # a retried job that now succeeded
     return JobOutcome(job, "done", time.perf_counter() - started, accuracy=accuracy)

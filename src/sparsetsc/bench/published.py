@@ -42,23 +42,36 @@ def _to_float(value: object) -> float:
 def _bakeoff(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
     method = path.name.removesuffix("_accuracy.csv")
     long = frame.melt(id_vars=frame.columns[0], var_name="resample", value_name="accuracy")
-    return pd.DataFrame({
-        "method": method, "dataset": long[frame.columns[0]],
-        "resample": long["resample"].astype(int), "accuracy": long["accuracy"].astype(float),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "method": method,
+            "dataset": long[frame.columns[0]],
+            "resample": long["resample"].astype(int),
+            "accuracy": long["accuracy"].astype(float),
+        }
+    )
 
 
 def _long(frame: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "method": frame["classifier_name"], "dataset": frame["dataset_name"],
-        "resample": frame["iteration"].astype(float).astype(int),
-        "accuracy": frame["accuracy"].astype(float),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "method": frame["classifier_name"],
+            "dataset": frame["dataset_name"],
+            "resample": frame["iteration"].astype(float).astype(int),
+            "accuracy": frame["accuracy"].astype(float),
+        }
+    )
 
 
 def _rocket(frame: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({"method": "ROCKET", "dataset": frame["dataset"], "resample": -1,
-                         "accuracy": frame["accuracy_mean"].astype(float)})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "method": "ROCKET",
+            "dataset": frame["dataset"],
+            "resample": -1,
+            "accuracy": frame["accuracy_mean"].astype(float),
+        }
+    )
 
 
 def _wide(frame: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -69,8 +82,14 @@ def _wide(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     for method, values in long.groupby("method")["accuracy"]:
         if values.max() > 1.0:
             long.loc[long["method"] == method, "accuracy"] = values / 100.0
-    return pd.DataFrame({"method": long["method"], "dataset": long[key], "resample": -1,
-                         "accuracy": long["accuracy"].astype(float)})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "method": long["method"],
+            "dataset": long[key],
+            "resample": -1,
+            "accuracy": long["accuracy"].astype(float),
+        }
+    )
 
 
 def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:

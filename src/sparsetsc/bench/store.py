@@ -192,8 +192,16 @@ def read_result(path: str | os.PathLike[str]) -> Result:
         raise CorruptResultError(f"{path}: probabilities do not sum to one")
     if abs(float(np.mean(y_true_array == y_pred_array)) - accuracy) > 1e-9:
         raise CorruptResultError(f"{path}: the accuracy in the header disagrees with the cases")
-    return Result(first[0], first[1], resample, accuracy, y_true_array, y_pred_array,
-                  probability_array, metadata)  # fmt: skip
+    return Result(
+        first[0],
+        first[1],
+        resample,
+        accuracy,
+        y_true_array,
+        y_pred_array,
+        probability_array,
+        metadata,
+    )
 
 
 def iter_results(runs_dir: str | os.PathLike[str]) -> Iterator[Path]:

@@ -66,22 +66,46 @@ def _variant(label: str, model: str, **params: Any) -> Variant:
 
 # Small, fast UCR-2018 datasets of the dev suite (the 10 of the #6 sweep): each DSN fit at
 # 100 epochs takes 5-30 s on 2 cores.
-CPU_UCR = ("SonyAIBORobotSurface1", "SonyAIBORobotSurface2", "ItalyPowerDemand", "TwoLeadECG",
-           "MoteStrain", "ECGFiveDays", "CBF", "Coffee", "GunPoint",
-           "DiatomSizeReduction")  # fmt: skip
+CPU_UCR = (
+    "SonyAIBORobotSurface1",
+    "SonyAIBORobotSurface2",
+    "ItalyPowerDemand",
+    "TwoLeadECG",
+    "MoteStrain",
+    "ECGFiveDays",
+    "CBF",
+    "Coffee",
+    "GunPoint",
+    "DiatomSizeReduction",
+)
 UEA = ("BasicMotions", "ArticularyWordRecognition", "UWaveGestureLibrary", "JapaneseVowels_eq")
 
-_DSN_CPU = Budget(CPU_UCR, 1, 100, "10 small UCR-2018 sets, official split, 100 epochs "
-                  "(published: 1000)")  # fmt: skip
-_DSN_FULL = Budget(SUITES["dev"], 5, None, "the 60-set dev suite, 5 resamples, 1000 epochs "
-                   "(the paper: 85 UCR-2015 sets)")  # fmt: skip
-_DSP_CPU = Budget(CPU_UCR, 1, 300, "10 small UCR-2018 sets, official split, 300 epochs per "
-                  "phase (published: 1500)")  # fmt: skip
-_DSP_FULL = Budget(SUITES["dev"], 5, None, "the 60-set dev suite, 5 resamples, 1500 epochs "
-                   "per phase (the paper: 128 UCR sets)")  # fmt: skip
+_DSN_CPU = Budget(
+    CPU_UCR, 1, 100, "10 small UCR-2018 sets, official split, 100 epochs (published: 1000)"
+)
+_DSN_FULL = Budget(
+    SUITES["dev"],
+    5,
+    None,
+    "the 60-set dev suite, 5 resamples, 1000 epochs (the paper: 85 UCR-2015 sets)",
+)
+_DSP_CPU = Budget(
+    CPU_UCR,
+    1,
+    300,
+    "10 small UCR-2018 sets, official split, 300 epochs per phase (published: 1500)",
+)
+_DSP_FULL = Budget(
+    SUITES["dev"],
+    5,
+    None,
+    "the 60-set dev suite, 5 resamples, 1500 epochs per phase (the paper: 128 UCR sets)",
+)
 
-_NO_DSN_TABLES = ("The DSN paper's tables are not in our reference material (the reference "
-                  "report could not retrieve them); compare with arXiv 2212.09840.")  # fmt: skip
+_NO_DSN_TABLES = (
+    "The DSN paper's tables are not in our reference material (the reference "
+    "report could not retrieve them); compare with arXiv 2212.09840."
+)
 
 # density flag -> real sparsity of a k=39, 3-group layer: 1 - 2/3 * flag
 _SPARSITY_FLAGS = ((50, 0.75), (80, 0.3), (90, 0.15))
@@ -96,8 +120,10 @@ STUDIES: dict[str, Study] = {
             archive="UCRArchive_2018",
             variants=(
                 _variant("DSN", "dsn"),  # official flag 0.2: 86.7 % real sparsity
-                *(_variant(f"DSN (sparsity {s} %)", "dsn", density=flag)
-                  for s, flag in _SPARSITY_FLAGS),  # fmt: skip
+                *(
+                    _variant(f"DSN (sparsity {s} %)", "dsn", density=flag)
+                    for s, flag in _SPARSITY_FLAGS
+                ),
                 _variant("DSN (dense)", "dsn", dense=True),
             ),
             budgets={"cpu": _DSN_CPU, "full": _DSN_FULL},
@@ -110,11 +136,16 @@ STUDIES: dict[str, Study] = {
             reproduces="DSN paper, Fig. 5 (depth and width grid)",
             archive="UCRArchive_2018",
             variants=tuple(
-                (_variant("DSN", "dsn") if (depth, width) == (4, 47) else
-                 _variant(f"DSN (depth {depth} width {width})", "dsn", depth=depth,
-                          n_filters=width))
-                for depth in (2, 4, 6) for width in (23, 47)
-            ),  # fmt: skip
+                (
+                    _variant("DSN", "dsn")
+                    if (depth, width) == (4, 47)
+                    else _variant(
+                        f"DSN (depth {depth} width {width})", "dsn", depth=depth, n_filters=width
+                    )
+                )
+                for depth in (2, 4, 6)
+                for width in (23, 47)
+            ),
             budgets={"cpu": _DSN_CPU, "full": _DSN_FULL},
             published=_NO_DSN_TABLES,
             reference="DSN",  # the published configuration, in the middle of the grid
@@ -122,15 +153,13 @@ STUDIES: dict[str, Study] = {
         Study(
             name="dsn-groups",
             title="DSN: kernel groups against none at matched parameter count",
-            reproduces="DSN paper, Table 4 and Fig. 6 (with / without groups; eNRF "
-            "distributions)",
+            reproduces="DSN paper, Table 4 and Fig. 6 (with / without groups; eNRF distributions)",
             archive="UCRArchive_2018",
             variants=(
                 _variant("DSN", "dsn"),
-                _variant("DSN (no groups; matched non-zeros)", "dsn", n_groups=1,
-                         match_groups=3),
+                _variant("DSN (no groups; matched non-zeros)", "dsn", n_groups=1, match_groups=3),
                 _variant("DSN (no groups)", "dsn", n_groups=1),
-            ),  # fmt: skip
+            ),
             budgets={"cpu": _DSN_CPU, "full": _DSN_FULL},
             published=_NO_DSN_TABLES + " The paper reports a large gap without groups on "
             "datasets with local features (EEG2), and eNRF distributions in which the groups "
@@ -166,8 +195,7 @@ STUDIES: dict[str, Study] = {
         Study(
             name="dsn-multivariate",
             title="DSN on multivariate UEA sets",
-            reproduces="DSN paper, Table 2 (UEA; official UEA settings: 59 filters, "
-            "density 0.1)",
+            reproduces="DSN paper, Table 2 (UEA; official UEA settings: 59 filters, density 0.1)",
             archive="UEAArchive_2018",
             variants=(
                 _variant("DSN (UEA settings)", "dsn", n_filters=59, density=0.1),
@@ -175,10 +203,13 @@ STUDIES: dict[str, Study] = {
                 _variant("LITETime", "litetime"),
             ),
             budgets={
-                "cpu": Budget(UEA, 1, 100, "the 4 local UEA sets, official split, 100 "
-                              "epochs"),  # fmt: skip
-                "full": Budget(UEA, 5, None, "the 4 local UEA sets, 5 resamples, published "
-                               "epochs (the paper: 30 UEA sets)"),  # fmt: skip
+                "cpu": Budget(UEA, 1, 100, "the 4 local UEA sets, official split, 100 epochs"),
+                "full": Budget(
+                    UEA,
+                    5,
+                    None,
+                    "the 4 local UEA sets, 5 resamples, published epochs (the paper: 30 UEA sets)",
+                ),
             },
             published=_NO_DSN_TABLES,
         ),
@@ -241,10 +272,14 @@ STUDIES: dict[str, Study] = {
             "InceptionTime (8 filters per branch, 77 %) reaches a mean accuracy of "
             "0.8439 / 0.8452 (two runs) against 0.8409 for DSP-InceptionTime (p = 0.20): at "
             "least as accurate.",
-            pairs=(("DSP-LITE", "LITE (uniform width)"), ("DSP-LITE", "LITE"),
-                   ("LITE (uniform width)", "LITE"),
-                   ("DSP-Inception", "Inception (uniform width)"), ("DSP-Inception", "Inception"),
-                   ("Inception (uniform width)", "Inception")),  # fmt: skip
+            pairs=(
+                ("DSP-LITE", "LITE (uniform width)"),
+                ("DSP-LITE", "LITE"),
+                ("LITE (uniform width)", "LITE"),
+                ("DSP-Inception", "Inception (uniform width)"),
+                ("DSP-Inception", "Inception"),
+                ("Inception (uniform width)", "Inception"),
+            ),
             analyses=("compression",),
             keep_models=True,  # dsp-layers analyses the same models
         ),
@@ -267,9 +302,12 @@ STUDIES: dict[str, Study] = {
             "feature maps): layer-1 mutual-information sum ACSF1 746 -> 67, Coffee 583 -> 1.7, "
             "BeetleFly 307 -> 2.0, Wilcoxon p = 3.8e-6 over the datasets; kept LITE widths "
             "of 32: 14.6 (k40), 9.1 (k20), 8.6 (k10), 16.7 (FCN1), 12.0 (FCN2).",
-            pairs=(("DSP-LITE (no recovery)", "LITE"), ("DSP-LITE", "LITE"),
-                   ("DSP-Inception (no recovery)", "Inception"),
-                   ("DSP-Inception", "Inception")),  # fmt: skip
+            pairs=(
+                ("DSP-LITE (no recovery)", "LITE"),
+                ("DSP-LITE", "LITE"),
+                ("DSP-Inception (no recovery)", "Inception"),
+                ("DSP-Inception", "Inception"),
+            ),
             analyses=("kept_widths", "redundancy"),
             keep_models=True,
         ),

@@ -8,20 +8,20 @@ __all__ = ["SUITES", "resolve_datasets"]
 
 #: The 60 small UCR-2018 datasets of the development suite (train + test fit in memory and a
 #: deep model trains on each in minutes on a laptop CPU).
-DEV = (
-    "ACSF1", "Adiac", "ArrowHead", "BME", "Beef", "BeetleFly", "BirdChicken", "CBF",
-    "Chinatown", "Coffee", "Computers", "CricketY", "CricketZ", "DiatomSizeReduction",
-    "DistalPhalanxOutlineAgeGroup", "DistalPhalanxTW", "ECG200", "ECGFiveDays", "FaceFour",
-    "FacesUCR", "FiftyWords", "GunPoint", "GunPointAgeSpan", "GunPointMaleVersusFemale",
-    "GunPointOldVersusYoung", "Ham", "HouseTwenty", "InsectEPGRegularTrain",
-    "InsectEPGSmallTrain", "ItalyPowerDemand", "Lightning7", "Meat", "MedicalImages",
-    "MiddlePhalanxOutlineAgeGroup", "MiddlePhalanxTW", "MoteStrain", "OSULeaf", "OliveOil",
-    "Plane", "PowerCons", "ProximalPhalanxOutlineAgeGroup", "ProximalPhalanxOutlineCorrect",
-    "ProximalPhalanxTW", "Rock", "ShapeletSim", "SmoothSubspace", "SonyAIBORobotSurface1",
-    "SonyAIBORobotSurface2", "Strawberry", "SwedishLeaf", "SyntheticControl",
-    "ToeSegmentation1", "ToeSegmentation2", "Trace", "TwoLeadECG", "UMD", "Wine",
-    "WordSynonyms", "Worms", "WormsTwoClass",
-)  # fmt: skip
+DEV = tuple(
+    """
+    ACSF1 Adiac ArrowHead BME Beef BeetleFly BirdChicken CBF Chinatown Coffee Computers
+    CricketY CricketZ DiatomSizeReduction DistalPhalanxOutlineAgeGroup DistalPhalanxTW
+    ECG200 ECGFiveDays FaceFour FacesUCR FiftyWords GunPoint GunPointAgeSpan
+    GunPointMaleVersusFemale GunPointOldVersusYoung Ham HouseTwenty InsectEPGRegularTrain
+    InsectEPGSmallTrain ItalyPowerDemand Lightning7 Meat MedicalImages
+    MiddlePhalanxOutlineAgeGroup MiddlePhalanxTW MoteStrain OSULeaf OliveOil Plane PowerCons
+    ProximalPhalanxOutlineAgeGroup ProximalPhalanxOutlineCorrect ProximalPhalanxTW Rock
+    ShapeletSim SmoothSubspace SonyAIBORobotSurface1 SonyAIBORobotSurface2 Strawberry
+    SwedishLeaf SyntheticControl ToeSegmentation1 ToeSegmentation2 Trace TwoLeadECG UMD Wine
+    WordSynonyms Worms WormsTwoClass
+    """.split()
+)
 
 #: Suites by name. ``dev-large`` adds the four larger sets used to check scaling.
 SUITES: dict[str, tuple[str, ...]] = {
@@ -33,7 +33,7 @@ SUITES: dict[str, tuple[str, ...]] = {
         "ArticularyWordRecognition",
         "UWaveGestureLibrary",
         "JapaneseVowels",
-    ),  # fmt: skip
+    ),
 }
 
 

@@ -79,7 +79,7 @@ def _check_budget(job: Job, metadata: dict[str, Any]) -> None:
             f"{metadata.get('requested_epochs')} and params {metadata.get('params_override', {})}; "
             f"this sweep asks for epochs={job.epochs} and params {dict(job.params)}. "
             "Use another runs directory."
-        )  # fmt: skip
+        )
 
 
 def plan_sweep(
@@ -104,9 +104,18 @@ def plan_sweep(
     variants = [
         Variant("", model, tuple(sorted(params.get(model, {}).items()))) for model in models
     ]
-    return plan_variants(variants, datasets, resamples, runs_dir, epochs=epochs, device=device,
-                         data_root=data_root, retry_failed=retry_failed,
-                         check_data=check_data, save_models=save_models)  # fmt: skip
+    return plan_variants(
+        variants,
+        datasets,
+        resamples,
+        runs_dir,
+        epochs=epochs,
+        device=device,
+        data_root=data_root,
+        retry_failed=retry_failed,
+        check_data=check_data,
+        save_models=save_models,
+    )
 
 
 def plan_variants(
@@ -129,7 +138,7 @@ def plan_variants(
             f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(available_models())}"
         )
     for variant in variants:
-        if any(character in variant.label for character in ',/\\\n'):
+        if any(character in variant.label for character in ",/\\\n"):
             raise ValueError(f"variant label {variant.label!r} may not hold , / \\ or newlines")
     names = [variant.name for variant in variants]
     duplicated = sorted({name for name in names if names.count(name) > 1})
@@ -150,8 +159,16 @@ def plan_variants(
     for variant in variants:
         for dataset in datasets:
             for resample in resamples:
-                job = Job(variant.model, dataset, resample, epochs, variant.params, device,
-                          variant.label or None, save_models)  # fmt: skip
+                job = Job(
+                    variant.model,
+                    dataset,
+                    resample,
+                    epochs,
+                    variant.params,
+                    device,
+                    variant.label or None,
+                    save_models,
+                )
                 _sort_job(job, runs_dir, plan, retry_failed)
     return plan
 
@@ -168,8 +185,10 @@ def _sort_job(job: Job, runs_dir: Path, plan: SweepPlan, retry_failed: bool) -> 
             plan.to_run.append(job)
             return
         _check_budget(job, result.metadata)
-        if job.save_model and job.model not in PEERS and not (
-            result.metadata.get("model_saved") and job.model_path(runs_dir).is_dir()
+        if (
+            job.save_model
+            and job.model not in PEERS
+            and not (result.metadata.get("model_saved") and job.model_path(runs_dir).is_dir())
         ):
             plan.without_model.append(job)
             plan.to_run.append(job)
@@ -184,8 +203,9 @@ def _sort_job(job: Job, runs_dir: Path, plan: SweepPlan, retry_failed: bool) -> 
     plan.to_run.append(job)
 
 
-def _local_outcomes(jobs: list[Job], runs_dir: str, data_root: str | None,
-                    n_jobs: int) -> Iterator[JobOutcome]:  # fmt: skip
+def _local_outcomes(
+    jobs: list[Job], runs_dir: str, data_root: str | None, n_jobs: int
+) -> Iterator[JobOutcome]:
     if n_jobs <= 1:
         for job in jobs:
             yield run_job(job, runs_dir, data_root)
@@ -198,8 +218,9 @@ def _local_outcomes(jobs: list[Job], runs_dir: str, data_root: str | None,
     yield from parallel(delayed(run_job)(job, runs_dir, data_root, False, threads) for job in jobs)
 
 
-def _dask_outcomes(jobs: list[Job], runs_dir: str, data_root: str | None, scheduler: str,
-                   n_jobs: int) -> Iterator[JobOutcome]:  # fmt: skip
+def _dask_outcomes(
+    jobs: list[Job], runs_dir: str, data_root: str | None, scheduler: str, n_jobs: int
+) -> Iterator[JobOutcome]:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError as err:
@@ -208,15 +229,18 @@ def _dask_outcomes(jobs: list[Job], runs_dir: str, data_root: str | None, schedu
         ) from err
     cluster = None
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=max(1, n_jobs), threads_per_worker=1, processes=True,
-                               dashboard_address=None)  # fmt: skip
+        cluster = LocalCluster(
+            n_workers=max(1, n_jobs), threads_per_worker=1, processes=True, dashboard_address=None
+        )
         client = Client(cluster)
     else:
         client = Client(scheduler)
     try:
         threads = None if cluster is None else max(1, (os.cpu_count() or 1) // max(1, n_jobs))
-        futures = [client.submit(run_job, job, runs_dir, data_root, False, threads, pure=False)
-                   for job in jobs]  # fmt: skip
+        futures = [
+            client.submit(run_job, job, runs_dir, data_root, False, threads, pure=False)
+            for job in jobs
+        ]
         for future in as_completed(futures):
             yield future.result()
     finally:

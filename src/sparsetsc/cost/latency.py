@@ -57,5 +57,9 @@ def measure_latency(
         model.train(was_training)
     deciles = statistics.quantiles(times, n=10) if len(times) > 1 else [times[0]] * 9
     median = statistics.median(times)
-    return {"median": median, "p10": deciles[0], "p90": deciles[-1],
-            "per_series": median / batch_size}  # fmt: skip
+    return {
+        "median": median,
+        "p10": deciles[0],
+        "p90": deciles[-1],
+        "per_series": median / batch_size,
+    }

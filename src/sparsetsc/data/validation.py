@@ -29,8 +29,10 @@ def as_collection(X: object) -> np.ndarray | list[np.ndarray]:
         )
     if scipy.sparse.issparse(X):
         raise ValueError("sparse input is not supported; pass a dense numpy array")
-    if isinstance(X, (list, tuple)) and len(X) > 0 and all(
-        isinstance(x, np.ndarray) and x.ndim == 2 for x in X
+    if (
+        isinstance(X, (list, tuple))
+        and len(X) > 0
+        and all(isinstance(x, np.ndarray) and x.ndim == 2 for x in X)
     ):
         return [_numeric(x) for x in X]
     try:

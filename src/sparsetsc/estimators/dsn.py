@@ -172,8 +172,12 @@ class DSNClassifier(BaseDeepClassifier):
             if self.n_groups != 1:
                 raise ValueError("match_groups is for the no-groups ablation: set n_groups=1")
             density = real_density(
-                self.density, self.kernel_size, self.match_groups,
-                self._network_config(1, 2).conv_channels, self.n_filters, self.anchor,
+                self.density,
+                self.kernel_size,
+                self.match_groups,
+                self._network_config(1, 2).conv_channels,
+                self.n_filters,
+                self.anchor,
             )
         return DSTConfig(
             density=density,

@@ -218,24 +218,25 @@ class DSPClassifier(BaseDeepClassifier):
         with seeded(plan.seed, plan.device):
             base = self._build_network(n_channels, n_timepoints, self.n_classes_)
             sparsity = self._sparsity_loss(base)
-            base_result = fit_network(base, plan.X, plan.targets, plan.config, plan.device,
-                                      [sparsity])  # fmt: skip
+            base_result = fit_network(
+                base, plan.X, plan.targets, plan.config, plan.device, [sparsity]
+            )
             pruning = dsp_prune(base, plan.X, min_count)
             network = pruning.network
             uniform_width = None
             if self.widths == "uniform":
                 dsp_cost = model_cost(network, n_channels, n_timepoints)
                 uniform_width = self._matched_width(n_channels, dsp_cost.params_trainable)
-                network = self._build_network_of_width(n_channels, self.n_classes_,
-                                                       uniform_width)  # fmt: skip
+                network = self._build_network_of_width(n_channels, self.n_classes_, uniform_width)
             result = base_result
             if self.recovery != "none":
                 if self.recovery == "scratch":
                     _reinitialise(network)
                 epochs = self.recovery_epochs or (
-                    plan.config.n_epochs if self.recovery == "scratch"
+                    plan.config.n_epochs
+                    if self.recovery == "scratch"
                     else max(1, plan.config.n_epochs // 3)
-                )  # fmt: skip
+                )
                 config = TrainConfig(**{**vars(plan.config), "n_epochs": epochs})
                 result = fit_network(network, plan.X, plan.targets, config, plan.device)
         base_cost = model_cost(base, n_channels, n_timepoints)
@@ -274,14 +275,22 @@ class DSPClassifier(BaseDeepClassifier):
         self._check_is_fitted()
         if self.widths != "dsp":
             raise ValueError('this model is already the uniform control (widths="uniform")')
-        width = self._matched_width(self.metadata_["n_channels"],
-                                    self.pruned_cost_["params_trainable"])  # fmt: skip
+        width = self._matched_width(
+            self.metadata_["n_channels"], self.pruned_cost_["params_trainable"]
+        )
         epochs = len(self.history_) if self.recovery != "none" else self.n_epochs
-        common = {"n_filters": width, "hand_crafted": self._uses_hand_crafted(),
-                  "n_epochs": epochs, "batch_size": self.batch_size, "lr": self.lr,
-                  "lr_schedule": self.lr_schedule, "min_lr": self.min_lr,
-                  "normalize": self.normalize, "device": self.device,
-                  "random_state": self.random_state}  # fmt: skip
+        common = {
+            "n_filters": width,
+            "hand_crafted": self._uses_hand_crafted(),
+            "n_epochs": epochs,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "lr_schedule": self.lr_schedule,
+            "min_lr": self.min_lr,
+            "normalize": self.normalize,
+            "device": self.device,
+            "random_state": self.random_state,
+        }
         control_class = LITEClassifier if self.backbone == "lite" else InceptionClassifier
         return control_class(**common)
 
@@ -293,16 +302,29 @@ class DSPClassifier(BaseDeepClassifier):
 
     def _build_network_of_width(self, n_channels: int, n_classes: int, width: int) -> nn.Module:
         if self.backbone == "lite":
-            return LITE(LITEConfig(n_channels, n_classes, n_filters=width,
-                                   hand_crafted=self._uses_hand_crafted()))  # fmt: skip
-        return Inception(InceptionConfig(n_channels, n_classes, n_filters=width,
-                                         hand_crafted=self._uses_hand_crafted()))  # fmt: skip
+            return LITE(
+                LITEConfig(
+                    n_channels, n_classes, n_filters=width, hand_crafted=self._uses_hand_crafted()
+                )
+            )
+        return Inception(
+            InceptionConfig(
+                n_channels, n_classes, n_filters=width, hand_crafted=self._uses_hand_crafted()
+            )
+        )
 
     @classmethod
     def _get_test_params(cls, parameter_set: str = "default") -> dict | list[dict]:
         """Tiny, fast settings for aeon's and our estimator checks."""
-        return {"n_filters": 4, "n_epochs": 2, "recovery_epochs": 1, "batch_size": 4,
-                "lam": 1e-3, "device": "cpu", "random_state": 0}  # fmt: skip
+        return {
+            "n_filters": 4,
+            "n_epochs": 2,
+            "recovery_epochs": 1,
+            "batch_size": 4,
+            "lam": 1e-3,
+            "device": "cpu",
+            "random_state": 0,
+        }
 
 
 def _reinitialise(network: nn.Module) -> None:
@@ -322,4 +344,3 @@ def _stage_widths(network: nn.Module) -> dict[str, int]:
 
 def _cost_summary(cost: Any) -> dict[str, int]:
     return {"params": cost.params, "params_trainable": cost.params_trainable, "macs": cost.macs}
-

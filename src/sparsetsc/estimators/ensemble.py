@@ -76,8 +76,10 @@ class BaseEnsemble(ValidatedClassifier):
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> BaseEnsemble:
         n_members = self.n_members
-        if not isinstance(n_members, (int, np.integer)) or isinstance(n_members, bool) or (
-            n_members < 1
+        if (
+            not isinstance(n_members, (int, np.integer))
+            or isinstance(n_members, bool)
+            or (n_members < 1)
         ):
             raise ValueError(f"n_members must be a positive int; got {n_members!r}")
         batched_param = getattr(self, "batched", "auto")
@@ -91,8 +93,10 @@ class BaseEnsemble(ValidatedClassifier):
         # scale ~1.8x on 2 cores) and oneDNN's grouped kernels are slower than the members'
         # separate ones, so batching measured 0.8-1.0x there (benchmarks/ensemble_speed.py).
         on_cuda = resolve_device(template.device).type == "cuda"
-        batched = obstacle is None and n_members > 1 and (
-            batched_param is True or (batched_param == "auto" and on_cuda)
+        batched = (
+            obstacle is None
+            and n_members > 1
+            and (batched_param is True or (batched_param == "auto" and on_cuda))
         )
 
         rng = check_random_state(self.random_state)
@@ -133,9 +137,13 @@ class BaseEnsemble(ValidatedClassifier):
         first = plans[0]
         with seeded(first.seed, first.device):
             results = fit_networks_batched(
-                networks, first.X, first.targets, first.config, first.device,
+                networks,
+                first.X,
+                first.targets,
+                first.config,
+                first.device,
                 [plan.seed for plan in plans],
-            )  # fmt: skip
+            )
         for member, plan, network, result in zip(members, plans, networks, results, strict=True):
             member._finish_fit(plan, network, [], result)
             member.is_fitted = True
@@ -431,8 +439,8 @@ class _DSPEnsemble(_NamedEnsemble):
         base = [m.base_cost_ for m in self.estimators_]
         pruned = [m.pruned_cost_ for m in self.estimators_]
         self.compression_ = {
-            "trainable": 1 - sum(p["params_trainable"] for p in pruned)
-            / sum(b["params_trainable"] for b in base),
+            "trainable": 1
+            - sum(p["params_trainable"] for p in pruned) / sum(b["params_trainable"] for b in base),
             "all": 1 - sum(p["params"] for p in pruned) / sum(b["params"] for b in base),
         }
 

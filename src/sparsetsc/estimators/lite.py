@@ -120,8 +120,14 @@ class LITEClassifier(BaseDeepClassifier):
     @classmethod
     def _get_test_params(cls, parameter_set: str = "default") -> dict | list[dict]:
         """Tiny, fast settings for aeon's and our estimator checks."""
-        return {"n_filters": 4, "kernel_size": 8, "n_epochs": 3, "batch_size": 4,
-                "device": "cpu", "random_state": 0}  # fmt: skip
+        return {
+            "n_filters": 4,
+            "kernel_size": 8,
+            "n_epochs": 3,
+            "batch_size": 4,
+            "device": "cpu",
+            "random_state": 0,
+        }
 
 
 class InceptionClassifier(BaseDeepClassifier):
@@ -214,5 +220,13 @@ class InceptionClassifier(BaseDeepClassifier):
     @classmethod
     def _get_test_params(cls, parameter_set: str = "default") -> dict | list[dict]:
         """Tiny, fast settings for aeon's and our estimator checks."""
-        return {"n_filters": 4, "depth": 3, "kernel_size": 8, "bottleneck_size": 4,
-                "n_epochs": 3, "batch_size": 4, "device": "cpu", "random_state": 0}  # fmt: skip
+        return {
+            "n_filters": 4,
+            "depth": 3,
+            "kernel_size": 8,
+            "bottleneck_size": 4,
+            "n_epochs": 3,
+            "batch_size": 4,
+            "device": "cpu",
+            "random_state": 0,
+        }

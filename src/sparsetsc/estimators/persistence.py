@@ -46,9 +46,7 @@ def _write_atomically(target: Path, write: Any) -> None:
     try:
         write(staging)
         if target.exists():
-            if not target.is_dir() or (
-                not (target / _CONFIG).is_file() and any(target.iterdir())
-            ):
+            if not target.is_dir() or (not (target / _CONFIG).is_file() and any(target.iterdir())):
                 raise FileExistsError(
                     f"{target} exists and is not a sparsetsc model directory; not overwriting it"
                 )

@@ -61,8 +61,15 @@ class DSNConfig:
     pool_size: int = 50
 
     def __post_init__(self) -> None:
-        for name in ("n_channels", "n_classes", "n_filters", "width_multiplier", "kernel_size",
-                     "depth", "pool_size"):
+        for name in (
+            "n_channels",
+            "n_classes",
+            "n_filters",
+            "width_multiplier",
+            "kernel_size",
+            "depth",
+            "pool_size",
+        ):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"DSN {name} must be >= 1; got {getattr(self, name)}")
         # validates n_groups and anchor
@@ -123,8 +130,13 @@ class DSN(nn.Module):
         for d, block in enumerate(self.blocks):
             if isinstance(block.bottleneck, nn.Conv1d):
                 width = block.bottleneck.out_channels
-                stages.append(PrunableStage(f"blocks.{d}.bottleneck", f"blocks.{d}.bottleneck",
-                                            groups=(slice(0, width),)))  # fmt: skip
+                stages.append(
+                    PrunableStage(
+                        f"blocks.{d}.bottleneck",
+                        f"blocks.{d}.bottleneck",
+                        groups=(slice(0, width),),
+                    )
+                )
             regions = block.conv.regions or [(0, block.conv.out_channels, 0, 0)]
             groups = tuple(slice(out_start, out_stop) for out_start, out_stop, _, _ in regions)
             stages.append(PrunableStage(f"blocks.{d}", f"blocks.{d}.bn", groups=groups))

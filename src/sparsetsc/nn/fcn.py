@@ -65,10 +65,7 @@ class FCN(nn.Module):
         self.config = config
         widths = (config.n_channels, *config.n_filters)
         self.blocks = nn.Sequential(
-            *(
-                ConvBlock(widths[i], widths[i + 1], k)
-                for i, k in enumerate(config.kernel_sizes)
-            )
+            *(ConvBlock(widths[i], widths[i + 1], k) for i, k in enumerate(config.kernel_sizes))
         )
         self.head = nn.Linear(widths[-1], config.n_classes)
 

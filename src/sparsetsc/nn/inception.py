@@ -109,13 +109,20 @@ class InceptionConfig:
     widths: tuple[tuple[int, int, int, int], ...] | None = None
 
     def __post_init__(self) -> None:
-        for name in ("n_channels", "n_classes", "n_filters", "depth", "kernel_size",
-                     "bottleneck_size"):
+        for name in (
+            "n_channels",
+            "n_classes",
+            "n_filters",
+            "depth",
+            "kernel_size",
+            "bottleneck_size",
+        ):
             setattr(self, name, _check_int(name, getattr(self, name), 1))
         for name in ("use_bottleneck", "use_residual", "hand_crafted"):
             if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"Inception {name} must be True or False; got "
-                                 f"{getattr(self, name)!r}")
+                raise ValueError(
+                    f"Inception {name} must be True or False; got {getattr(self, name)!r}"
+                )
         if self.widths is None:
             self.widths = ((self.n_filters,) * N_BRANCHES,) * self.depth
         self.widths = self._normalise_widths(self.widths)
@@ -336,21 +343,28 @@ class Inception(nn.Module):
         stages = []
         for d, block in enumerate(self.blocks):
             groups = block.channel_groups
-            stages.append(PrunableStage(
-                f"residual_relus.{residual[d]}" if d in residual else f"blocks.{d}",
-                f"blocks.{d}.bn",
-                groups=tuple(groups[name] for name in ("conv0", "conv1", "conv2", "pool")
-                             if groups[name].stop > groups[name].start),
-                fixed=(groups["hand_crafted"],) if "hand_crafted" in groups else (),
-            ))  # fmt: skip
+            stages.append(
+                PrunableStage(
+                    f"residual_relus.{residual[d]}" if d in residual else f"blocks.{d}",
+                    f"blocks.{d}.bn",
+                    groups=tuple(
+                        groups[name]
+                        for name in ("conv0", "conv1", "conv2", "pool")
+                        if groups[name].stop > groups[name].start
+                    ),
+                    fixed=(groups["hand_crafted"],) if "hand_crafted" in groups else (),
+                )
+            )
         return stages
 
     def config_from_shapes(self) -> InceptionConfig:
         """The config of this network as its modules are now (after channels were removed)."""
         rows = []
         for block in self.blocks:
-            convs = [block.branches[f"conv{i}"].out_channels if f"conv{i}" in block.branches
-                     else 0 for i in range(N_CONV_BRANCHES)]  # fmt: skip
+            convs = [
+                block.branches[f"conv{i}"].out_channels if f"conv{i}" in block.branches else 0
+                for i in range(N_CONV_BRANCHES)
+            ]
             rows.append((*convs, 0 if block.pool_conv is None else block.pool_conv.out_channels))
         return dataclasses.replace(self.config, widths=tuple(rows))
 

@@ -158,8 +158,10 @@ class _BandConvolution(torch.autograd.Function):
         output = None
         for tap_start, tap_stop, out_start in bands:
             # the taps [tap_start, tap_stop) of output t read padded[t + tap_start + j]
-            part = F.conv1d(padded[..., tap_start : tap_stop + length - 1],
-                            weight[out_start:, :, tap_start:tap_stop])
+            part = F.conv1d(
+                padded[..., tap_start : tap_stop + length - 1],
+                weight[out_start:, :, tap_start:tap_stop],
+            )
             if output is None:
                 output = part
             else:
@@ -178,10 +180,18 @@ class _BandConvolution(torch.autograd.Function):
         for tap_start, tap_stop, out_start in ctx.bands:
             window = (..., slice(tap_start, tap_stop + ctx.length - 1))
             grad_window, grad_band, _ = torch.ops.aten.convolution_backward(
-                grad_output[:, out_start:], padded[window],
-                weight[out_start:, :, tap_start:tap_stop], None,
-                [1], [0], [1], False, [0], 1, [need_input, need_weight, False],
-            )  # fmt: skip
+                grad_output[:, out_start:],
+                padded[window],
+                weight[out_start:, :, tap_start:tap_stop],
+                None,
+                [1],
+                [0],
+                [1],
+                False,
+                [0],
+                1,
+                [need_input, need_weight, False],
+            )
             if need_input:
                 grad_padded[window] += grad_window
             if need_weight:

@@ -182,7 +182,11 @@ class SeparableConv1d(nn.Module):
     ) -> None:
         super().__init__()
         self.depthwise = SameConv1d(
-            in_channels, in_channels, kernel_size, dilation=dilation, groups=in_channels,
+            in_channels,
+            in_channels,
+            kernel_size,
+            dilation=dilation,
+            groups=in_channels,
             bias=False,
         )
         self.pointwise = nn.Conv1d(in_channels, out_channels, 1, bias=False)
@@ -267,10 +271,11 @@ class LITE(nn.Module):
     def config_from_shapes(self) -> LITEConfig:
         """The config of this network as its modules are now (after channels were removed)."""
         branch_filters = tuple(
-            branch.pointwise.out_channels if isinstance(branch, SeparableConv1d)
+            branch.pointwise.out_channels
+            if isinstance(branch, SeparableConv1d)
             else branch.out_channels
             for branch in self.branches
-        )  # fmt: skip
+        )
         fcn_filters = (self.fcn1.conv.pointwise.out_channels, self.fcn2.conv.pointwise.out_channels)
         return dataclasses.replace(
             self.config, branch_filters=branch_filters, fcn_filters=fcn_filters

@@ -49,10 +49,11 @@ def channel_activity(
     """
     reference = next(network.parameters())
     channels = {
-        name: selected if isinstance(selected, slice)
+        name: selected
+        if isinstance(selected, slice)
         else torch.as_tensor(list(selected), dtype=torch.long, device=reference.device)
         for name, selected in (channels or {}).items()
-    }  # fmt: skip
+    }
     inputs = torch.as_tensor(X, dtype=torch.float32)
     counts: dict[str, torch.Tensor] = {}
     was_training = network.training

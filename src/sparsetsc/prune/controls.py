@@ -26,6 +26,7 @@ def matched_uniform_width(
     count closest to ``target_params`` (the smaller width on a tie)."""
     if max_width < 1:
         raise ValueError(f"max_width must be >= 1; got {max_width}")
+
     def distance(width: int) -> tuple[int, int]:
         return abs(_trainable(build(width)) - target_params), width
 

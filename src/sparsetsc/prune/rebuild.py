@@ -109,8 +109,7 @@ def remove_channels(
             mask = np.asarray(mask, dtype=bool)
             if mask.shape != (width,):
                 raise ValueError(
-                    f"stage {name!r}: keep has {mask.shape} entries, the stage has {width} "
-                    "channels"
+                    f"stage {name!r}: keep has {mask.shape} entries, the stage has {width} channels"
                 )
             drop = np.flatnonzero(~mask).tolist()
             if not drop:

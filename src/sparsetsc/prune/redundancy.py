@@ -90,8 +90,9 @@ def redundancy(
     names = [stage.output for stage in (stages or stages_of(network))]
     reference = next(network.parameters())
     inputs = torch.as_tensor(X, dtype=torch.float32)
-    totals = {name: {"mutual_information": 0.0, "effective_rank": 0.0, "energy95": 0.0}
-              for name in names}  # fmt: skip
+    totals = {
+        name: {"mutual_information": 0.0, "effective_rank": 0.0, "energy95": 0.0} for name in names
+    }
     was_training = network.training
     network.eval()
     try:
@@ -104,5 +105,6 @@ def redundancy(
                             totals[name][key] += value
     finally:
         network.train(was_training)
-    return {name: {k: v / len(inputs) for k, v in measures.items()}
-            for name, measures in totals.items()}  # fmt: skip
+    return {
+        name: {k: v / len(inputs) for k, v in measures.items()} for name, measures in totals.items()
+    }

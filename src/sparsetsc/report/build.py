@@ -42,8 +42,10 @@ def _cd_diagram(table: pd.DataFrame, path: Path) -> str | None:
     complete = table.dropna()
     # aeon's diagram starts from a Friedman test, which needs three methods.
     if complete.shape[1] < 3 or len(complete) < 2:
-        return (f"no critical-difference diagram: it needs 3 methods on 2 datasets "
-                f"(have {complete.shape[1]} on {len(complete)})")  # fmt: skip
+        return (
+            f"no critical-difference diagram: it needs 3 methods on 2 datasets "
+            f"(have {complete.shape[1]} on {len(complete)})"
+        )
     import matplotlib
 
     matplotlib.use("Agg")
@@ -84,16 +86,25 @@ def _accuracy_vs_macs(ranks: pd.DataFrame, cost: pd.DataFrame, path: Path) -> st
 def _sections(report: Report, title: str) -> list[tuple[str, pd.DataFrame | None, str]]:
     n_complete = int(report.ranks["datasets"].iloc[0]) if len(report.ranks) else 0
     return [
-        ("Mean accuracy and rank", report.ranks,
-         f"Over the {n_complete} datasets where every method has a result; rank 1 is best."),
-        ("Pairwise comparison", report.pairwise,
-         "Wins/ties/losses of A against B and the two-sided Wilcoxon signed-rank p-value, "
-         "over the datasets both have."),
-        ("Size, cost and speed", report.cost,
-         "Means over each model's results: parameters (all, non-zero), MACs per series, "
-         "fit seconds, and predict_proba latency in ms at batch 1 and 64 (median of repeats)."),
+        (
+            "Mean accuracy and rank",
+            report.ranks,
+            f"Over the {n_complete} datasets where every method has a result; rank 1 is best.",
+        ),
+        (
+            "Pairwise comparison",
+            report.pairwise,
+            "Wins/ties/losses of A against B and the two-sided Wilcoxon signed-rank p-value, "
+            "over the datasets both have.",
+        ),
+        (
+            "Size, cost and speed",
+            report.cost,
+            "Means over each model's results: parameters (all, non-zero), MACs per series, "
+            "fit seconds, and predict_proba latency in ms at batch 1 and 64 (median of repeats).",
+        ),
         ("Accuracy per dataset", report.accuracy, "Mean over resamples."),
-    ]  # fmt: skip
+    ]
 
 
 def _write_markdown(report: Report, title: str, path: Path) -> None:
@@ -130,9 +141,15 @@ def _write_html(report: Report, title: str, path: Path) -> None:
         f"</style></head><body><h1>{html.escape(title)}</h1>",
     ]
     for heading, frame, text in _sections(report, title):
-        parts += [f"<h2>{heading}</h2>", f"<p>{html.escape(text)}</p>",
-                  frame.to_html(float_format=lambda v: f"{v:.4f}", na_rep="–",
-                                index=heading != "Pairwise comparison")]  # fmt: skip
+        parts += [
+            f"<h2>{heading}</h2>",
+            f"<p>{html.escape(text)}</p>",
+            frame.to_html(
+                float_format=lambda v: f"{v:.4f}",
+                na_rep="–",
+                index=heading != "Pairwise comparison",
+            ),
+        ]
         if heading == "Pairwise comparison" and "cd_diagram" in report.files:
             parts.append("<img src='cd_diagram.png' alt='critical-difference diagram'>")
         if heading == "Size, cost and speed" and "accuracy_vs_macs" in report.files:
@@ -140,8 +157,11 @@ def _write_html(report: Report, title: str, path: Path) -> None:
     if len(report.failures):
         parts += ["<h2>Failed jobs</h2>", report.failures.to_html(index=False)]
     if report.corrupt:
-        parts += ["<h2>Unreadable result files</h2><ul>",
-                  *[f"<li>{html.escape(c)}</li>" for c in report.corrupt], "</ul>"]  # fmt: skip
+        parts += [
+            "<h2>Unreadable result files</h2><ul>",
+            *[f"<li>{html.escape(c)}</li>" for c in report.corrupt],
+            "</ul>",
+        ]
     if report.notes:
         parts += [
             "<h2>Notes</h2><ul>",
@@ -199,8 +219,12 @@ def build_report(
             report.files[name] = path
         else:
             report.notes.append(note)
-    for name, frame in (("accuracy", table), ("ranks", ranks), ("pairwise", report.pairwise),
-                        ("cost", report.cost)):  # fmt: skip
+    for name, frame in (
+        ("accuracy", table),
+        ("ranks", ranks),
+        ("pairwise", report.pairwise),
+        ("cost", report.cost),
+    ):
         path = out / f"{name}.csv"
         write_atomic(path, frame.to_csv(index=name != "pairwise"))
         report.files[name] = path

@@ -41,8 +41,13 @@ REDUNDANCY_INSTANCES = 256
 #: Surviving LITE widths of the DSP authors' models (lambda 1e-5, stage weights 4/2/1, 1500
 #: epochs; mean over 128 UCR sets x 5 seeds; reference-dsp-lite-inception §1.6), per
 #: (stage, branch) of our LITE.
-PUBLISHED_LITE_KEPT = {("block1_relu", 0): 14.6, ("block1_relu", 1): 9.1,
-                       ("block1_relu", 2): 8.6, ("fcn1", 0): 16.7, ("fcn2", 0): 12.0}  # fmt: skip
+PUBLISHED_LITE_KEPT = {
+    ("block1_relu", 0): 14.6,
+    ("block1_relu", 1): 9.1,
+    ("block1_relu", 2): 8.6,
+    ("fcn1", 0): 16.7,
+    ("fcn2", 0): 12.0,
+}
 
 
 @dataclass
@@ -82,8 +87,9 @@ def _records(study: Study, budget: Budget, runs_dir: str | os.PathLike[str]) -> 
                 metadata = read_result(path).metadata
                 folder = model_path(runs_dir, variant.name, dataset, resample)
                 kept = folder if metadata.get("model_saved") and folder.is_dir() else None
-                records.append(_Record(variant.name, variant.model, dataset, resample,
-                                       metadata, kept))  # fmt: skip
+                records.append(
+                    _Record(variant.name, variant.model, dataset, resample, metadata, kept)
+                )
     return records
 
 
@@ -100,9 +106,11 @@ def study_tables(study: Study, budget: Budget, runs_dir: str | os.PathLike[str])
     """
     results, _, _ = load_runs(runs_dir)
     labels = [v.name for v in study.variants]
-    results = results[results["model"].isin(labels)
-                      & results["dataset"].isin(budget.datasets)
-                      & (results["resample"] < budget.seeds)]  # fmt: skip
+    results = results[
+        results["model"].isin(labels)
+        & results["dataset"].isin(budget.datasets)
+        & (results["resample"] < budget.seeds)
+    ]
     expected = len(labels) * len(budget.datasets) * budget.seeds
     per_dataset = accuracy_table(results).reindex(columns=labels)
     summary = pd.DataFrame(index=pd.Index(labels, name="variant"))
@@ -116,25 +124,35 @@ def study_tables(study: Study, budget: Budget, runs_dir: str | os.PathLike[str])
     summary = summary.join(cost)
     pairs = [pairwise_table(per_dataset[[first, second]]) for first, second in study.comparisons]
     # A one-variant study compares nothing: an empty table with the same columns.
-    comparisons = (pd.concat(pairs, ignore_index=True) if pairs
-                   else pairwise_table(per_dataset.iloc[:, :0]))  # fmt: skip
+    comparisons = (
+        pd.concat(pairs, ignore_index=True) if pairs else pairwise_table(per_dataset.iloc[:, :0])
+    )
     comparisons.insert(2, "mean A", [per_dataset[a].mean() for a in comparisons["A"]])
     comparisons.insert(3, "mean B", [per_dataset[b].mean() for b in comparisons["B"]])
-    return {"summary": summary, "comparisons": comparisons, "per_dataset": per_dataset,
-            "missing": expected - len(results)}  # fmt: skip
+    return {
+        "summary": summary,
+        "comparisons": comparisons,
+        "per_dataset": per_dataset,
+        "missing": expected - len(results),
+    }
 
 
 # ---------------------------------------------------------------------- analyses
 def _density(context: _Context) -> tuple[str, dict[str, pd.DataFrame]]:
-    rows = [{"variant": r.label, "real conv density": r.fitted["real_density_"]}
-            for r in context.records if "real_density_" in r.fitted]  # fmt: skip
+    rows = [
+        {"variant": r.label, "real conv density": r.fitted["real_density_"]}
+        for r in context.records
+        if "real_density_" in r.fitted
+    ]
     if not rows:
         return "No DSN densities recorded.", {}
     table = pd.DataFrame(rows).groupby("variant", sort=False).mean()
     table["conv sparsity"] = 1 - table["real conv density"]
-    text = ("Real density of the sparse convolutions (active weights over all weights of the "
-            "DSN layers; the `density` flag is relative to each group's region), mean over "
-            "results:\n\n" + markdown(table))  # fmt: skip
+    text = (
+        "Real density of the sparse convolutions (active weights over all weights of the "
+        "DSN layers; the `density` flag is relative to each group's region), mean over "
+        "results:\n\n" + markdown(table)
+    )
     return text, {"density": table}
 
 
@@ -144,9 +162,14 @@ def _compression(context: _Context) -> tuple[str, dict[str, pd.DataFrame]]:
         compression = r.fitted.get("compression_")
         if compression is None:
             continue
-        rows.append({"variant": r.label, "compression (trainable)": compression["trainable"],
-                     "compression (all params)": compression["all"],
-                     "uniform width": r.fitted.get("uniform_width_")})  # fmt: skip
+        rows.append(
+            {
+                "variant": r.label,
+                "compression (trainable)": compression["trainable"],
+                "compression (all params)": compression["all"],
+                "uniform width": r.fitted.get("uniform_width_"),
+            }
+        )
     if not rows:
         return "No pruned models among the results.", {}
     table = pd.DataFrame(rows)
@@ -154,10 +177,11 @@ def _compression(context: _Context) -> tuple[str, dict[str, pd.DataFrame]]:
     table = table.groupby("variant", sort=False).mean()
     if table["uniform width"].isna().all():
         table = table.drop(columns="uniform width")
-    text = ("Compression `1 - params / params of the unpruned backbone`, over trainable "
-            "parameters and over all (frozen hand-crafted filters included), mean over "
-            "results; the uniform controls' width is their filters per branch:\n\n"
-            + markdown(table))  # fmt: skip
+    text = (
+        "Compression `1 - params / params of the unpruned backbone`, over trainable "
+        "parameters and over all (frozen hand-crafted filters included), mean over "
+        "results; the uniform controls' width is their filters per branch:\n\n" + markdown(table)
+    )
     return text, {"compression": table}
 
 
@@ -169,26 +193,41 @@ def _kept_widths(context: _Context) -> tuple[str, dict[str, pd.DataFrame]]:
             continue
         for stage, widths in before.items():
             for group, (width, survived) in enumerate(zip(widths, kept[stage], strict=True)):
-                rows.append({"variant": r.label, "model": r.model, "stage": stage,
-                             "branch": group, "width": width, "kept": survived})  # fmt: skip
+                rows.append(
+                    {
+                        "variant": r.label,
+                        "model": r.model,
+                        "stage": stage,
+                        "branch": group,
+                        "width": width,
+                        "kept": survived,
+                    }
+                )
     if not rows:
         return "No DSP widths recorded (results from before sparsetsc recorded them?).", {}
     frame = pd.DataFrame(rows)
-    table = frame.pivot_table(index=["model", "stage", "branch"], columns="variant",
-                              values="kept", aggfunc="mean", sort=False)  # fmt: skip
+    table = frame.pivot_table(
+        index=["model", "stage", "branch"],
+        columns="variant",
+        values="kept",
+        aggfunc="mean",
+        sort=False,
+    )
     table.columns.name = None
     widths = frame.groupby(["model", "stage", "branch"], sort=False)["width"].first()
     table.insert(0, "width", widths)
     published = [
-        PUBLISHED_LITE_KEPT.get((stage, branch)) if model == "dsp-lite" and width == 32
-        else None for (model, stage, branch), width in table["width"].items()
-    ]  # fmt: skip
+        PUBLISHED_LITE_KEPT.get((stage, branch)) if model == "dsp-lite" and width == 32 else None
+        for (model, stage, branch), width in table["width"].items()
+    ]
     if any(value is not None for value in published):
         table["published (LITETime)"] = pd.to_numeric(pd.Series(published, index=table.index))
     table = table.reset_index()
-    text = ("Channels kept by DSP's activation analysis per stage and branch (mean over "
-            "results; hand-crafted filters are never removed and are not counted):\n\n"
-            + markdown(table, index=False))  # fmt: skip
+    text = (
+        "Channels kept by DSP's activation analysis per stage and branch (mean over "
+        "results; hand-crafted filters are never removed and are not counted):\n\n"
+        + markdown(table, index=False)
+    )
     return text, {"kept-widths": table}
 
 
@@ -209,17 +248,28 @@ def _enrf(context: _Context) -> tuple[str, dict[str, pd.DataFrame]]:
     if not tables:
         return "No kept DSN models to analyse.", {}
     pooled = {label: pool_enrf_tables(rows) for label, rows in tables.items()}
-    table = pd.DataFrame([
-        {"variant": label, "layer": row["layer"], "group": row["group"],
-         "region taps": f"{row['tap_start']}-{row['tap_stop'] - 1}",
-         "models": row["models"], "mean eNRF": row["enrf_mean"],
-         "median eNRF": row["enrf_median"], "max eNRF": row["enrf_max"],
-         "empty kernels": row["empty_kernels"] / max(row["kernels"], 1)}
-        for label, rows in pooled.items() for row in rows
-    ])  # fmt: skip
-    text = ("Effective neighbour receptive field (eNRF: span from the first to the last "
-            "active tap of a kernel) per layer and kernel group, pooled over the kept models "
-            "(DSN paper, Fig. 6):\n\n" + markdown(table, index=False))  # fmt: skip
+    table = pd.DataFrame(
+        [
+            {
+                "variant": label,
+                "layer": row["layer"],
+                "group": row["group"],
+                "region taps": f"{row['tap_start']}-{row['tap_stop'] - 1}",
+                "models": row["models"],
+                "mean eNRF": row["enrf_mean"],
+                "median eNRF": row["enrf_median"],
+                "max eNRF": row["enrf_max"],
+                "empty kernels": row["empty_kernels"] / max(row["kernels"], 1),
+            }
+            for label, rows in pooled.items()
+            for row in rows
+        ]
+    )
+    text = (
+        "Effective neighbour receptive field (eNRF: span from the first to the last "
+        "active tap of a kernel) per layer and kernel group, pooled over the kept models "
+        "(DSN paper, Fig. 6):\n\n" + markdown(table, index=False)
+    )
     figure = _save_figure(context, "enrf", lambda: plot_enrf_distributions(pooled))
     return text + "\n\n" + figure, {"enrf": table}
 
@@ -237,20 +287,38 @@ def _tap_heatmaps(context: _Context) -> tuple[str, dict[str, pd.DataFrame]]:
             for group, usage in enumerate(groups):
                 region = regions[layer, group]
                 inside = usage[region["tap_start"] : region["tap_stop"]]
-                rows.append({"dataset": record.dataset, "layer": layer, "group": group,
-                             "region taps": region["tap_stop"] - region["tap_start"],
-                             "taps in use": float(np.mean(inside > 0)),
-                             "kernels per tap": float(inside.mean())})  # fmt: skip
-        figures.append(_save_figure(context, f"heatmaps-{record.dataset}",
-                                    lambda network=network: plot_tap_heatmaps(network),
-                                    caption=f"{first} on {record.dataset}"))  # fmt: skip
+                rows.append(
+                    {
+                        "dataset": record.dataset,
+                        "layer": layer,
+                        "group": group,
+                        "region taps": region["tap_stop"] - region["tap_start"],
+                        "taps in use": float(np.mean(inside > 0)),
+                        "kernels per tap": float(inside.mean()),
+                    }
+                )
+        figures.append(
+            _save_figure(
+                context,
+                f"heatmaps-{record.dataset}",
+                lambda network=network: plot_tap_heatmaps(network),
+                caption=f"{first} on {record.dataset}",
+            )
+        )
     table = pd.DataFrame(rows)
-    summary = table.groupby(["layer", "group"], sort=False)[
-        ["region taps", "taps in use", "kernels per tap"]].mean().reset_index()  # fmt: skip
-    text = (f"Active weights of the trained {first} models (resample 0), DSN paper Fig. 8. "
-            "Per layer and kernel group, mean over datasets: the share of the group's region "
-            "taps that some kernel uses, and the mean share of kernels using a region tap:"
-            "\n\n" + markdown(summary, index=False) + "\n\n" + "\n\n".join(figures))  # fmt: skip
+    summary = (
+        table.groupby(["layer", "group"], sort=False)[
+            ["region taps", "taps in use", "kernels per tap"]
+        ]
+        .mean()
+        .reset_index()
+    )
+    text = (
+        f"Active weights of the trained {first} models (resample 0), DSN paper Fig. 8. "
+        "Per layer and kernel group, mean over datasets: the share of the group's region "
+        "taps that some kernel uses, and the mean share of kernels using a region tap:"
+        "\n\n" + markdown(summary, index=False) + "\n\n" + "\n\n".join(figures)
+    )
     return text, {"tap-usage": table}
 
 
@@ -261,30 +329,44 @@ def _redundancy(context: _Context) -> tuple[str, dict[str, pd.DataFrame]]:
         X_train, _, _, _ = load_resample(record.dataset, record.resample, context.data_root)
         X = estimator._prepare(X_train[:REDUNDANCY_INSTANCES])
         for index, (stage, measures) in enumerate(redundancy(estimator.network_, X).items()):
-            rows.append({"variant": record.label, "dataset": record.dataset,
-                         "resample": record.resample, "stage": stage, "stage index": index,
-                         **measures})  # fmt: skip
+            rows.append(
+                {
+                    "variant": record.label,
+                    "dataset": record.dataset,
+                    "resample": record.resample,
+                    "stage": stage,
+                    "stage index": index,
+                    **measures,
+                }
+            )
     if not rows:
         return "No kept models to analyse.", {}
     frame = pd.DataFrame(rows)
     measures = ["mutual_information", "effective_rank", "energy95"]
     table = frame.groupby(["variant", "stage"], sort=False)[measures].mean().reset_index()
     first_stage = frame[frame["stage index"] == 0].pivot_table(
-        index="dataset", columns="variant", values="mutual_information", aggfunc="mean")
+        index="dataset", columns="variant", values="mutual_information", aggfunc="mean"
+    )
     first_stage.columns.name = None
     lines = [
         "Redundancy of each stage's channels on the training set (sparsetsc.prune.redundancy: "
         "sum of pairwise mutual information, effective rank over the active channels, share "
         f"of singular values for 95 % energy; the first {REDUNDANCY_INSTANCES} training "
-        "series), mean over datasets:", "", markdown(table, index=False), "",
-    ]  # fmt: skip
-    pairs = [(a, b) for a, b in context.study.comparisons
-             if a in first_stage and b in first_stage]  # fmt: skip
+        "series), mean over datasets:",
+        "",
+        markdown(table, index=False),
+        "",
+    ]
+    pairs = [(a, b) for a, b in context.study.comparisons if a in first_stage and b in first_stage]
     if pairs:
         tests = pd.concat([pairwise_table(first_stage[[a, b]]) for a, b in pairs])
         tests = tests.rename(columns={"wins": "A higher", "ties": "equal", "losses": "A lower"})
-        lines += ["First-stage mutual information, A against B over datasets (lower = less "
-                  "redundant):", "", markdown(tests, index=False), ""]  # fmt: skip
+        lines += [
+            "First-stage mutual information, A against B over datasets (lower = less redundant):",
+            "",
+            markdown(tests, index=False),
+            "",
+        ]
     return "\n".join(lines), {"redundancy": table, "redundancy-first-stage": first_stage}
 
 
@@ -299,8 +381,7 @@ ANALYSES: dict[str, Callable[[_Context], tuple[str, dict[str, pd.DataFrame]]]] =
 }
 
 
-def _save_figure(context: _Context, name: str, draw: Callable[[], Any],
-                 caption: str = "") -> str:  # fmt: skip
+def _save_figure(context: _Context, name: str, draw: Callable[[], Any], caption: str = "") -> str:
     if context.figures_dir is None:
         return ""
     try:
@@ -337,29 +418,39 @@ def study_section(
         f"{', '.join(budget.datasets)}. Resamples: 0..{budget.seeds - 1} (0 = official "
         f"split). Epochs: {epochs}. Selection: training loss; no test data in any choice.",
         "",
-        "Variants: " + "; ".join(
-            f"**{v.name}** = `{v.model}`" + (
-                " with " + ", ".join(f"{k}={val!r}" for k, val in v.params) if v.params else "")
+        "Variants: "
+        + "; ".join(
+            f"**{v.name}** = `{v.model}`"
+            + (" with " + ", ".join(f"{k}={val!r}" for k, val in v.params) if v.params else "")
             for v in study.variants
-        ) + ".",
+        )
+        + ".",
         "",
         markdown(tables["summary"]),
         "",
         "Mean rank over the datasets where every variant has a result.",
         "",
-    ]  # fmt: skip
+    ]
     if len(tables["comparisons"]):
-        lines += ["Comparisons (wins/ties/losses of A against B; Wilcoxon signed-rank over the "
-                  "datasets both have):", "", markdown(tables["comparisons"], index=False),
-                  ""]  # fmt: skip
+        lines += [
+            "Comparisons (wins/ties/losses of A against B; Wilcoxon signed-rank over the "
+            "datasets both have):",
+            "",
+            markdown(tables["comparisons"], index=False),
+            "",
+        ]
     lines += [f"Published: {study.published}", ""]
     if tables["missing"]:
-        lines += [f"**{tables['missing']} results are missing** (not run yet, or failed): "
-                  "the tables use what there is.", ""]  # fmt: skip
+        lines += [
+            f"**{tables['missing']} results are missing** (not run yet, or failed): "
+            "the tables use what there is.",
+            "",
+        ]
     lines += ["Accuracy per dataset:", "", markdown(tables["per_dataset"]), ""]
     figures_dir = Path(out_dir) if out_dir is not None else None
-    context = _Context(study, budget, _records(study, budget, runs_dir), figures_dir, stem,
-                       data_root)  # fmt: skip
+    context = _Context(
+        study, budget, _records(study, budget, runs_dir), figures_dir, stem, data_root
+    )
     extra_tables = {}
     for name in study.analyses:
         text, produced = ANALYSES[name](context)

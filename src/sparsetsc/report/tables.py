@@ -21,8 +21,14 @@ __all__ = [
     "rank_summary",
 ]
 
-COST_COLUMNS = ["params", "params_nonzero", "macs", "fit_seconds", "latency_b1_ms",
-                "latency_b64_ms"]  # fmt: skip
+COST_COLUMNS = [
+    "params",
+    "params_nonzero",
+    "macs",
+    "fit_seconds",
+    "latency_b1_ms",
+    "latency_b64_ms",
+]
 
 
 def load_runs(runs_dir: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
@@ -43,21 +49,36 @@ def load_runs(runs_dir: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.DataFr
             corrupt.append(str(err))
             continue
         meta = result.metadata
-        rows.append({"model": result.model, "dataset": result.dataset,
-                     "resample": result.resample, "accuracy": result.accuracy,
-                     "epochs": meta.get("epochs"),
-                     **{column: meta.get(column) for column in COST_COLUMNS}})  # fmt: skip
+        rows.append(
+            {
+                "model": result.model,
+                "dataset": result.dataset,
+                "resample": result.resample,
+                "accuracy": result.accuracy,
+                "epochs": meta.get("epochs"),
+                **{column: meta.get(column) for column in COST_COLUMNS},
+            }
+        )
     failures = []
     for path in sorted(runs_dir.glob("*/Predictions/*/testResample*.failed.json")):
         record = read_failure(path)
         job = record.get("job", {})
         error = f"{record.get('error_type')}: {record.get('error')}"
-        failures.append({"model": path.parts[-4], "dataset": job.get("dataset"),
-                         "resample": job.get("resample"), "error": error})  # fmt: skip
+        failures.append(
+            {
+                "model": path.parts[-4],
+                "dataset": job.get("dataset"),
+                "resample": job.get("resample"),
+                "error": error,
+            }
+        )
     columns = ["model", "dataset", "resample", "accuracy", "epochs", *COST_COLUMNS]
     failure_columns = ["model", "dataset", "resample", "error"]
-    return (pd.DataFrame(rows, columns=columns), pd.DataFrame(failures, columns=failure_columns),
-            corrupt)  # fmt: skip
+    return (
+        pd.DataFrame(rows, columns=columns),
+        pd.DataFrame(failures, columns=failure_columns),
+        corrupt,
+    )
 
 
 def accuracy_table(results: pd.DataFrame) -> pd.DataFrame:
@@ -72,8 +93,9 @@ def rank_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Mean accuracy and mean rank (1 = best, ties averaged) over the complete rows."""
     complete = table.dropna()
     ranks = complete.rank(axis=1, ascending=False, method="average")
-    summary = pd.DataFrame({"mean accuracy": complete.mean(), "mean rank": ranks.mean(),
-                            "datasets": len(complete)})  # fmt: skip
+    summary = pd.DataFrame(
+        {"mean accuracy": complete.mean(), "mean rank": ranks.mean(), "datasets": len(complete)}
+    )
     summary.index.name = "method"
     return summary.sort_values("mean rank")
 
@@ -99,10 +121,17 @@ def pairwise_table(table: pd.DataFrame) -> pd.DataFrame:
         for second in models[i + 1 :]:
             both = table[[first, second]].dropna()
             a, b = both[first].to_numpy(), both[second].to_numpy()
-            rows.append({"A": first, "B": second, "datasets": len(both),
-                         "wins": int(np.sum(a > b)), "ties": int(np.sum(a == b)),
-                         "losses": int(np.sum(a < b)),
-                         "wilcoxon p": _wilcoxon_p(a, b)})  # fmt: skip
+            rows.append(
+                {
+                    "A": first,
+                    "B": second,
+                    "datasets": len(both),
+                    "wins": int(np.sum(a > b)),
+                    "ties": int(np.sum(a == b)),
+                    "losses": int(np.sum(a < b)),
+                    "wilcoxon p": _wilcoxon_p(a, b),
+                }
+            )
     return pd.DataFrame(
         rows, columns=["A", "B", "datasets", "wins", "ties", "losses", "wilcoxon p"]
     )

@@ -180,8 +180,11 @@ def _span_statistics(spans: np.ndarray) -> dict[str, Any]:
     """Mean, median and max eNRF of the non-empty kernels' spans (0 when there are none)."""
     if not spans.size:
         return {"enrf_mean": 0.0, "enrf_median": 0.0, "enrf_max": 0}
-    return {"enrf_mean": float(spans.mean()), "enrf_median": float(np.median(spans)),
-            "enrf_max": int(spans.max())}  # fmt: skip
+    return {
+        "enrf_mean": float(spans.mean()),
+        "enrf_median": float(np.median(spans)),
+        "enrf_max": int(spans.max()),
+    }
 
 
 def pool_enrf_tables(tables: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -328,8 +331,9 @@ def plot_enrf_distributions(tables: dict[str, list[dict[str, Any]]]) -> Figure:
     return _enrf_figure(entries, len(entries), n_cols)
 
 
-def _enrf_figure(entries: list[tuple[str, list[dict[str, Any]]]], n_rows: int,
-                 n_cols: int) -> Figure:  # fmt: skip
+def _enrf_figure(
+    entries: list[tuple[str, list[dict[str, Any]]]], n_rows: int, n_cols: int
+) -> Figure:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(5 * n_cols, 3.2 * n_rows), layout="constrained")
@@ -347,8 +351,12 @@ def _enrf_figure(entries: list[tuple[str, list[dict[str, Any]]]], n_rows: int,
                 hist = np.asarray(row["enrf_hist"], dtype=float)
                 share = hist / max(hist.sum(), 1.0)
                 x = np.arange(1, hist.size + 1) + (i - (len(groups) - 1) / 2) * width
-                ax.bar(x, share, width=width, label=f"group {row['group']} "
-                       f"(taps {row['tap_start']}-{row['tap_stop'] - 1})")  # fmt: skip
+                ax.bar(
+                    x,
+                    share,
+                    width=width,
+                    label=f"group {row['group']} (taps {row['tap_start']}-{row['tap_stop'] - 1})",
+                )
             ax.set_title(f"{title}: {layer}" if title else layer, fontsize="small")
             ax.set_xlabel("eNRF (taps)")
             ax.set_ylabel("fraction of kernels")
@@ -400,8 +408,13 @@ def plot_tap_heatmaps(network: nn.Module, layer: str | None = None) -> Figure:
                 continue
             o0, o1, t0, t1 = regions[g]
             image = ax.imshow(
-                counts[o0:o1], aspect="auto", interpolation="nearest", cmap="viridis",
-                vmin=0, vmax=in_channels, extent=(-0.5, counts.shape[1] - 0.5, o1 - 0.5, o0 - 0.5),
+                counts[o0:o1],
+                aspect="auto",
+                interpolation="nearest",
+                cmap="viridis",
+                vmin=0,
+                vmax=in_channels,
+                extent=(-0.5, counts.shape[1] - 0.5, o1 - 0.5, o0 - 0.5),
             )
             for edge in (t0 - 0.5, t1 - 0.5):
                 if -0.5 < edge < counts.shape[1] - 0.5:

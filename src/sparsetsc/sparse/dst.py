@@ -94,8 +94,14 @@ def _budget(out_channels: int, in_channels: int, taps: int, density: float) -> i
     return int(out_channels * in_channels * taps * density)
 
 
-def real_density(density: float, kernel_size: int, n_groups: int, out_channels: int = 141,
-                 in_channels: int = 47, anchor: str = "left") -> float:
+def real_density(
+    density: float,
+    kernel_size: int,
+    n_groups: int,
+    out_channels: int = 141,
+    in_channels: int = 47,
+    anchor: str = "left",
+) -> float:
     """Fraction of a conv weight that is non-zero for the official ``density`` flag.
 
     ``density`` applies to each group's region, so the layer's density is
@@ -214,7 +220,9 @@ class DynamicSparseTraining:
             newly_grown = torch.zeros_like(mask, dtype=torch.bool)
             for g in layer.groups:
                 block = (
-                    slice(g.out_start, g.out_stop), slice(None), slice(g.tap_start, g.tap_stop)
+                    slice(g.out_start, g.out_stop),
+                    slice(None),
+                    slice(g.tap_start, g.tap_stop),
                 )
                 before = mask[block].bool()
                 shape = before.shape
@@ -254,9 +262,7 @@ class DynamicSparseTraining:
     def nonzero_per_group(self) -> dict[str, list[int]]:
         """Active weights per group of each layer (constant over training)."""
         return {
-            layer.name: [
-                int(layer.mask.mask[g.out_start : g.out_stop].sum()) for g in layer.groups
-            ]
+            layer.name: [int(layer.mask.mask[g.out_start : g.out_stop].sum()) for g in layer.groups]
             for layer in self.layers
         }
 

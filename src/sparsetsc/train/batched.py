@@ -135,9 +135,13 @@ def fit_networks_batched(
                 for name in parameter_names
             }
             logits = forward(stacked, buffers, X_train[batch])  # (members, batch, classes)
-            losses = nn.functional.cross_entropy(
-                logits.flatten(0, 1), y_train[batch].flatten(), reduction="none"
-            ).view(n_members, -1).mean(dim=1)
+            losses = (
+                nn.functional.cross_entropy(
+                    logits.flatten(0, 1), y_train[batch].flatten(), reduction="none"
+                )
+                .view(n_members, -1)
+                .mean(dim=1)
+            )
             for optimizer in optimizers:
                 optimizer.zero_grad(set_to_none=True)
             losses.sum().backward()  # members share no parameter: each gets its own gradient
@@ -169,8 +173,8 @@ def fit_networks_batched(
     progress.close()
 
     for m, network in enumerate(networks):
-        state = best_state[m] if best_state[m] is not None else _member_state(
-            parameters[m], buffers, m
+        state = (
+            best_state[m] if best_state[m] is not None else _member_state(parameters[m], buffers, m)
         )
         network.load_state_dict(state)
         network.eval()
