@@ -41,7 +41,7 @@ MODELS = ("dsn", "dsn-dense-twin", "lite", "dsp-lite", "inceptiontime", "dsp-inc
 
 
 def _full_kernels(network: object) -> None:
-    from sparsetsc.nn.layers import RegionConv1d
+    from sparsetsc.nn.region_conv import RegionConv1d
 
     for module in network.modules():
         if isinstance(module, RegionConv1d):

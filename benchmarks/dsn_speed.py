@@ -21,7 +21,7 @@ import torch
 
 import sparsetsc
 from sparsetsc.nn import DSN, DSNConfig
-from sparsetsc.nn.layers import full_kernels
+from sparsetsc.nn.region_conv import full_kernels
 from sparsetsc.sparse import DSTConfig, DynamicSparseTraining
 from sparsetsc.train import TrainConfig, fit_network, predict_proba, seeded
 

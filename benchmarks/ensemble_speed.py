@@ -1,7 +1,7 @@
 """Training time of an ensemble: members trained together (vectorised) vs one after the other.
 
 Both fits use the same member seeds, so each member starts from the same weights and sees
-the same batches either way (see :func:`sparsetsc.train.fit_networks_batched`). Reports the
+the same batches either way (see :func:`sparsetsc.train.fit_networks`). Reports the
 fit time of each, the speed-up, each run's test accuracy and the largest difference between
 the two ensembles' predicted probabilities.
 

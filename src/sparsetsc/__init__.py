@@ -6,8 +6,7 @@ data handling, training, evaluation and deployment around them.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .data import list_datasets, load_dataset, load_train_test
 from .estimators import (
     DSNClassifier,

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .bench import SUITES, available_models, make_estimator, plan_sweep, resolve_datasets, run_sweep
 from .cost import estimator_cost
 from .data import (
@@ -552,7 +552,7 @@ def _export(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _analyze(args: argparse.Namespace) -> None:
-    from .sparse.analysis import analyze, save_figures, sparse_layers
+    from .sparse.enrf import analyze, save_figures, sparse_layers
 
     estimator = load(args.model_dir)
     network = getattr(estimator, "network_", None)

@@ -18,7 +18,7 @@ from sparsetsc import (
 )
 from sparsetsc.cost import estimator_cost
 from sparsetsc.nn import LITE, LITEConfig
-from sparsetsc.train import TrainConfig, fit_network, fit_networks_batched, seeded
+from sparsetsc.train import TrainConfig, fit_network, fit_networks, seeded
 
 CPU = torch.device("cpu")
 SMALL_LITE = {"n_filters": 8, "n_epochs": 3, "batch_size": 16, "device": "cpu"}
@@ -124,7 +124,7 @@ def test_batched_members_follow_their_sequential_twins(gunpoint):
     alone, together = [build(s) for s in seeds], [build(s) for s in seeds]
     for seed, network in zip(seeds, alone, strict=True):
         fit_network(network, X, y, TrainConfig(n_epochs=1, batch_size=64, seed=seed), CPU)
-    results = fit_networks_batched(together, X, y, config, CPU, seeds)
+    results = fit_networks(together, X, y, config, CPU, seeds)
     # one full-batch Adam step: the same update up to floating-point summation order
     for a, b in zip(alone, together, strict=True):
         for (name, p), q in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
@@ -142,7 +142,7 @@ def test_batched_training_runs_per_member_schedules_and_checkpoints(gunpoint):
             networks.append(LITE(LITEConfig(1, 2, n_filters=4)))
     # a large rate makes the loss bounce, so the plateau schedule has something to do
     config = TrainConfig(n_epochs=8, batch_size=16, lr=0.05, plateau_patience=0)
-    results = fit_networks_batched(networks, X, y, config, CPU, [0, 1])
+    results = fit_networks(networks, X, y, config, CPU, [0, 1])
     for result in results:
         losses = [r["loss"] for r in result.history]
         assert result.selected_epoch == int(np.argmin(losses)) + 1
@@ -167,12 +167,12 @@ def test_batched_training_refuses_what_it_cannot_do(gunpoint):
     _, y = np.unique(y_train, return_inverse=True)
     lite, other = LITE(LITEConfig(1, 2, n_filters=4)), LITE(LITEConfig(1, 2, n_filters=5))
     with pytest.raises(ValueError, match="identical architectures"):
-        fit_networks_batched([lite, other], X, y, TrainConfig(n_epochs=1), CPU, [0, 1])
+        fit_networks([lite, other], X, y, TrainConfig(n_epochs=1), CPU, [0, 1])
     with pytest.raises(ValueError, match="selection"):
         config = TrainConfig(n_epochs=1, selection="val_loss", validation_size=0.2)
-        fit_networks_batched([lite], X, y, config, CPU, [0])
+        fit_networks([lite], X, y, config, CPU, [0])
     with pytest.raises(ValueError, match="one seed per network"):
-        fit_networks_batched([lite], X, y, TrainConfig(n_epochs=1), CPU, [0, 1])
+        fit_networks([lite], X, y, TrainConfig(n_epochs=1), CPU, [0, 1])
     ensemble = EnsembleClassifier(DSNClassifier(n_epochs=1), n_members=2, batched=True)
     with pytest.raises(ValueError, match="batched=True is impossible"):
         ensemble.fit(X_train, y_train)

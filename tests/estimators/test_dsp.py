@@ -96,7 +96,8 @@ def test_uniform_widths_train_the_matched_control_after_the_same_sparsity_phase(
     width = uniform.uniform_width_
     assert 1 <= width <= 8 and width == dsp.uniform_control().n_filters
     # the delivered network is the plain backbone at that width, costed as such
-    rebuilt = dsp._build_network_of_width(1, 2, width)
+    rebuilt = dsp._build_network(1, 150, 2)
+    rebuilt = type(rebuilt)(rebuilt.uniform_config(width))
     assert [p.shape for p in uniform.network_.parameters()] == [
         p.shape for p in rebuilt.parameters()
     ]

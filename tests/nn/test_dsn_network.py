@@ -6,7 +6,7 @@ from torch.nn import functional as F
 
 from sparsetsc.cost import model_cost
 from sparsetsc.nn import DSN, DSNConfig
-from sparsetsc.nn.layers import RegionConv1d, full_kernels, kernel_group_regions, tap_bands
+from sparsetsc.nn.region_conv import RegionConv1d, full_kernels, kernel_group_regions, tap_bands
 
 
 def test_regions_match_the_official_code():

@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from sparsetsc.nn import LITE, Inception, InceptionConfig, LITEConfig
+from sparsetsc.nn import LITE, Inception, InceptionConfig, LITEConfig, StageRecorder
 from sparsetsc.prune import (
     SparsityLoss,
-    StageRecorder,
     active_channels,
     channel_activity,
     guard_groups,

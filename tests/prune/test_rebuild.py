@@ -14,7 +14,7 @@ from sparsetsc.nn import (
     build_network,
     network_config,
 )
-from sparsetsc.prune.activity import guard_groups
+from sparsetsc.prune import guard_groups
 from sparsetsc.prune.rebuild import rebuild_from_shapes, remove_channels
 
 
@@ -175,7 +175,7 @@ def test_a_user_model_prunes_through_a_stage_description(zeroed):
 @pytest.mark.parametrize("n_channels", [1, 3])  # without / with a bottleneck in block 0
 def test_dsn_prunes_bottlenecks_and_kernel_groups(n_channels, zeroed):
     from sparsetsc.nn import DSN, DSNConfig
-    from sparsetsc.nn.layers import tap_bands
+    from sparsetsc.nn.region_conv import tap_bands
 
     torch.manual_seed(0)
     network = DSN(DSNConfig(n_channels, 2, n_filters=6, kernel_size=9, depth=3))

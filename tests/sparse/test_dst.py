@@ -89,8 +89,9 @@ def check_update_invariants(engine, fraction):
 
 @pytest.mark.parametrize("growth", ["random", "gradient"])
 def test_updates_keep_counts_and_regions(growth):
-    network = DSN(DSNConfig(n_channels=2, n_classes=3, n_filters=6, kernel_size=12))
-    engine = DynamicSparseTraining(DSTConfig(growth=growth, anchor="center"), seed=1)
+    config = DSNConfig(n_channels=2, n_classes=3, n_filters=6, kernel_size=12, anchor="center")
+    network = DSN(config)
+    engine = DynamicSparseTraining(DSTConfig(growth=growth), seed=1)
     engine.attach(network)
     for fraction in (0.5, 0.3, 0.001):
         network(torch.randn(4, 2, 40)).sum().backward()
@@ -227,3 +228,18 @@ def test_bad_settings_raise():
             DSTConfig(**kwargs)
     with pytest.raises(ValueError, match="no convolution"):
         DynamicSparseTraining(DSTConfig()).attach(nn.Sequential(nn.Linear(3, 2)))
+
+
+def test_kernel_groups_come_from_the_convolution_and_a_disagreeing_config_raises():
+    network = DSN(DSNConfig(n_channels=1, n_classes=2, n_filters=6, kernel_size=12, n_groups=2))
+    regions = network.blocks[0].conv.regions
+    # unset: the convolution's own groups; set and equal: accepted
+    for config in (DSTConfig(), DSTConfig(n_groups=2, anchor="left")):
+        (layer, *_) = DynamicSparseTraining(config).attach(DSN(network.config))
+        assert [(g.out_start, g.out_stop, g.tap_start, g.tap_stop) for g in layer.groups] == regions
+    for config in (DSTConfig(n_groups=3), DSTConfig(anchor="center")):
+        with pytest.raises(ValueError, match="own kernel groups"):
+            DynamicSparseTraining(config).attach(DSN(network.config))
+    # a plain Conv1d gets DSN's default of 3 left-anchored groups
+    (layer,) = DynamicSparseTraining(DSTConfig()).attach(nn.Sequential(nn.Conv1d(2, 6, 9)))
+    assert [(g.tap_start, g.tap_stop) for g in layer.groups] == [(0, 3), (0, 6), (0, 9)]

@@ -9,7 +9,8 @@ from torch import nn
 
 from sparsetsc.estimators import DSNClassifier
 from sparsetsc.nn import DSN, DSNConfig
-from sparsetsc.nn.layers import RegionConv1d, SameConv1d, kernel_group_regions
+from sparsetsc.nn.region_conv import RegionConv1d, kernel_group_regions
+from sparsetsc.nn.same_conv import SameConv1d
 from sparsetsc.sparse import SparseConv1d, sparse_inference, trim_regions, weight_density
 
 

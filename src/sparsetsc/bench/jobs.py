@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..cost import estimator_cost
 from ..data import check_labels_seen, load_train_test
 from .models import DISPLAY_NAMES, make_estimator

@@ -17,7 +17,7 @@ from torch.nn.utils import parametrize
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..nn.handcrafted import HandCraftedFilters
-from ..nn.layers import full_kernels
+from ..nn.region_conv import full_kernels
 from .latency import measure_latency
 
 __all__ = [

@@ -1,4 +1,8 @@
-"""Public estimators (scikit-learn / aeon conventions) and their registries."""
+"""Public estimators (scikit-learn / aeon conventions), their registries and ``load``.
+
+Layer 7 of data → nn → cost → train → sparse → prune → **estimators** → export → bench →
+report → cli: thin wrappers over the layers below; nothing here is imported by them.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +19,12 @@ from .ensemble import (
 )
 from .fcn import FCNClassifier
 from .lite import InceptionClassifier, LITEClassifier
-from .persistence import load
+from .registry import ESTIMATORS, MODEL_PARAMS, MODELS, load
 
 __all__ = [
     "ESTIMATORS",
     "MODELS",
+    "MODEL_PARAMS",
     "BaseDeepClassifier",
     "DSNClassifier",
     "DSPClassifier",
@@ -32,45 +37,5 @@ __all__ = [
     "InceptionTimeClassifier",
     "LITEClassifier",
     "LITETimeClassifier",
-    "MODEL_PARAMS",
     "load",
 ]
-
-#: Estimator classes by class name: what :func:`load` may instantiate.
-ESTIMATORS = {
-    cls.__name__: cls
-    for cls in (
-        DSNClassifier,
-        DSPClassifier,
-        DSPInceptionTimeClassifier,
-        DSPLITETimeClassifier,
-        EnsembleClassifier,
-        FCNClassifier,
-        HInceptionTimeClassifier,
-        InceptionClassifier,
-        InceptionTimeClassifier,
-        LITEClassifier,
-        LITETimeClassifier,
-    )
-}
-
-#: Estimator classes by the short model name used on the command line (``--model fcn``).
-MODELS = {
-    "dsn": DSNClassifier,
-    "dsp-inception": DSPClassifier,
-    "dsp-inceptiontime": DSPInceptionTimeClassifier,
-    "dsp-lite": DSPClassifier,
-    "dsp-litetime": DSPLITETimeClassifier,
-    "fcn": FCNClassifier,
-    "hinceptiontime": HInceptionTimeClassifier,
-    "inception": InceptionClassifier,
-    "inceptiontime": InceptionTimeClassifier,
-    "lite": LITEClassifier,
-    "litetime": LITETimeClassifier,
-}
-
-#: Hyper-parameters a command-line model name implies (``--model dsp-inception``).
-MODEL_PARAMS: dict[str, dict] = {
-    "dsp-inception": {"backbone": "inception"},
-    "dsp-lite": {"backbone": "lite"},
-}

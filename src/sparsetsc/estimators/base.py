@@ -4,7 +4,7 @@ Hyper-parameters are only stored in ``__init__``; everything learnt in ``fit`` e
 underscore. Input validation, label encoding and the fitted flag come from aeon's
 ``BaseClassifier``; this class adds clear errors for bad input, the shared training loop,
 z-normalisation, device handling and saving. A subclass only says how to build its
-network (and, optionally, which callbacks to train with).
+network (and, optionally, how to train it: :meth:`BaseDeepClassifier._train`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from torch import nn
 from ..data.preprocess import znormalize
 from ..data.validation import check_labels_seen, check_X, check_y
 from ..train import (
-    Callback,
     TrainConfig,
     TrainResult,
     fit_network,
@@ -30,6 +29,7 @@ from ..train import (
     resolve_seed,
     seeded,
 )
+from .persistence import save_estimator
 
 __all__ = ["BaseDeepClassifier", "FitPlan", "ValidatedClassifier"]
 
@@ -83,7 +83,7 @@ class BaseDeepClassifier(ValidatedClassifier):
 
     Subclasses define ``__init__`` (listing every hyper-parameter explicitly, as scikit-learn
     requires), :meth:`_build_network` and :meth:`_min_timepoints`; they may override
-    :meth:`_train_config`, :meth:`_callbacks` and :meth:`_after_training`.
+    :meth:`_train_config` and :meth:`_train`.
 
     Fitted attributes
     -----------------
@@ -112,7 +112,7 @@ class BaseDeepClassifier(ValidatedClassifier):
         """A freshly initialised network for this input shape (a registered sparsetsc network)."""
 
     #: Whether members of an ensemble of this estimator may train together as one vectorised
-    #: model (:func:`sparsetsc.train.fit_networks_batched`): no callbacks, plain modules.
+    #: model (:func:`sparsetsc.train.fit_networks`): plain training by :meth:`_train`.
     _batchable = True
 
     def _train_config(self) -> TrainConfig:
@@ -128,12 +128,11 @@ class BaseDeepClassifier(ValidatedClassifier):
             description=type(self).__name__,
         )
 
-    def _callbacks(self, seed: int) -> list[Callback]:
-        """Callbacks for one fit (e.g. dynamic sparse training), seeded with ``seed``."""
-        return []
-
-    def _after_training(self, network: nn.Module, callbacks: list[Callback]) -> None:
-        """Finish the trained network (e.g. bake masks) and record fitted attributes."""
+    def _train(self, network: nn.Module, plan: FitPlan) -> tuple[nn.Module, TrainResult]:
+        """Train the freshly built ``network`` (under the fit's seed); return the fitted
+        network and its training record. Subclasses that train differently (dynamic sparse
+        training, DSP's pipeline) replace this, and may record fitted attributes here."""
+        return network, fit_network(network, plan.X, plan.targets, plan.config, plan.device)
 
     # ------------------------------------------------------------------ fit / predict
     def _prepare(self, X: np.ndarray) -> np.ndarray:
@@ -144,9 +143,8 @@ class BaseDeepClassifier(ValidatedClassifier):
         plan = self._plan_fit(X, y)
         with seeded(plan.seed, plan.device):
             network = self._build_network(plan.X.shape[1], plan.X.shape[2], self.n_classes_)
-            callbacks = self._callbacks(plan.seed)
-            result = fit_network(network, plan.X, plan.targets, plan.config, plan.device, callbacks)
-        self._finish_fit(plan, network, callbacks, result)
+            network, result = self._train(network, plan)
+        self._finish_fit(plan, network, result)
         return self
 
     def _plan_fit(self, X: np.ndarray, y: np.ndarray) -> FitPlan:
@@ -158,11 +156,8 @@ class BaseDeepClassifier(ValidatedClassifier):
         targets = np.array([self._class_dictionary[label] for label in y], dtype=np.int64)
         return FitPlan(config, device, seed, self._prepare(X), targets)
 
-    def _finish_fit(
-        self, plan: FitPlan, network: nn.Module, callbacks: list[Callback], result: TrainResult
-    ) -> None:
+    def _finish_fit(self, plan: FitPlan, network: nn.Module, result: TrainResult) -> None:
         """Store the trained network and the fitted attributes."""
-        self._after_training(network, callbacks)
         self.network_ = network
         self.history_ = result.history
         self.selected_epoch_ = result.selected_epoch
@@ -189,8 +184,6 @@ class BaseDeepClassifier(ValidatedClassifier):
         Reload it with :func:`sparsetsc.load`. The directory is written atomically: a
         crash leaves either the previous content or the complete new model.
         """
-        from .persistence import save_estimator
-
         save_estimator(self, path)
 
     def _fitted_state(self) -> dict[str, Any]:

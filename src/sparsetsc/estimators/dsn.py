@@ -9,8 +9,8 @@ from torch import nn
 
 from ..nn import DSN, DSNConfig
 from ..sparse import DSTConfig, DynamicSparseTraining, bake_masks, real_density, sparse_inference
-from ..train import Callback, TrainConfig
-from .base import BaseDeepClassifier
+from ..train import TrainConfig, TrainResult, fit_network
+from .base import BaseDeepClassifier, FitPlan
 
 __all__ = ["DSNClassifier"]
 
@@ -179,10 +179,8 @@ class DSNClassifier(BaseDeepClassifier):
                 self.n_filters,
                 self.anchor,
             )
-        return DSTConfig(
+        return DSTConfig(  # the kernel groups come with the network's convolutions
             density=density,
-            n_groups=self.n_groups,
-            anchor=self.anchor,
             init=self.init,
             growth=self.growth,
             update_every=self.update_every,
@@ -198,18 +196,14 @@ class DSNClassifier(BaseDeepClassifier):
             self._dst_config()  # bad sparsity settings fail before any training
         return super()._train_config()
 
-    def _callbacks(self, seed: int) -> list[Callback]:
-        if self.dense:
-            return []
-        return [DynamicSparseTraining(self._dst_config(), seed=seed)]
-
-    def _after_training(self, network: nn.Module, callbacks: list[Callback]) -> None:
+    def _train(self, network: nn.Module, plan: FitPlan) -> tuple[nn.Module, TrainResult]:
         if self.dense:
             self.real_density_ = 1.0
             self.nonzero_per_group_ = {}
             self.ever_active_fraction_ = {}
-            return
-        (engine,) = callbacks
+            return super()._train(network, plan)
+        engine = DynamicSparseTraining(self._dst_config(), seed=plan.seed)
+        result = fit_network(network, plan.X, plan.targets, plan.config, plan.device, [engine])
         self.nonzero_per_group_ = engine.nonzero_per_group()
         self.ever_active_fraction_ = engine.ever_active_fraction()
         nonzero = sum(sum(v) for v in self.nonzero_per_group_.values())
@@ -217,6 +211,7 @@ class DSNClassifier(BaseDeepClassifier):
         self.real_density_ = nonzero / size
         # Inactive positions become exact zeros in a plain network: same function, no masks.
         bake_masks(network)
+        return network, result
 
     def _inference_network(self, device: torch.device) -> nn.Module:
         if self.dense or self.inference != "sparse" or device.type != "cpu":

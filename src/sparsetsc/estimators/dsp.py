@@ -1,38 +1,29 @@
-"""DSP classifiers: sparsity-trained LITE / Inception, pruned by activation analysis, recovered.
+"""DSP classifier: LITE or Inception through DSP's pipeline (:func:`sparsetsc.prune.fit_prune`).
 
-The pipeline of the DSP authors' code (see ``docs``/reference): (1) train the full backbone
-with cross-entropy plus the instance-wise L2,1 penalty on its stage outputs, keeping the
-epoch with the lowest *total* loss; (2) count, on the training set in eval mode, in how many
-instances each channel is active and keep those above ``min_count`` (no pruning ratio);
-(3) rebuild a physically smaller network; (4) recover: retrain it from a fresh
-initialisation (``"scratch"``, the setting behind the published accuracy parity), fine-tune
-the surviving weights (``"finetune"``), or keep them as they are (``"none"``).
+The pipeline of the DSP authors' code: sparsity training, activation analysis, rebuild,
+recovery. This estimator only adds the authors' per-backbone settings and the aeon /
+scikit-learn conventions.
 
-``widths="uniform"`` runs the same steps (1)-(2) and then trains, instead of DSP's network,
-the honesty control: the same backbone with one width everywhere, as many trainable
-parameters as DSP's network, from scratch. Same seed, same sparsity phase, so the two are
-matched exactly; the difference in accuracy is what DSP's per-stage widths are worth.
+``widths="uniform"`` runs the same sparsity phase and analysis and then trains, instead of
+DSP's network, the honesty control: the same backbone with one width everywhere, as many
+trainable parameters as DSP's network, from scratch. Same seed, same sparsity phase, so the
+two are matched exactly; the difference in accuracy is what DSP's per-stage widths are worth.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
 from torch import nn
 
-from ..cost import model_cost
+from ..cost import ModelCost
 from ..nn import LITE, Inception, InceptionConfig, LITEConfig
-from ..nn.handcrafted import HandCraftedFilters
-from ..prune import SparsityLoss, dsp_prune, matched_uniform_width, stage_width, stages_of
-from ..train import TrainConfig, fit_network, seeded
-from .base import BaseDeepClassifier
+from ..prune import DSPConfig, fit_prune, uniform_width
+from ..train import TrainConfig, TrainResult
+from .base import BaseDeepClassifier, FitPlan
 from .lite import InceptionClassifier, LITEClassifier
 
 __all__ = ["DSPClassifier"]
 
 BACKBONES = ("lite", "inception")
-RECOVERIES = ("scratch", "finetune", "none")
 WIDTHS = ("dsp", "uniform")
 #: The DSP authors' settings per backbone: stage weights of the penalty and vote threshold.
 _DEFAULT_STAGE_WEIGHTS = {"lite": (4.0, 2.0, 1.0), "inception": None}  # None: 1 per stage
@@ -167,8 +158,6 @@ class DSPClassifier(BaseDeepClassifier):
     def _check_choices(self) -> None:
         if self.backbone not in BACKBONES:
             raise ValueError(f"backbone must be one of {BACKBONES}; got {self.backbone!r}")
-        if self.recovery not in RECOVERIES:
-            raise ValueError(f"recovery must be one of {RECOVERIES}; got {self.recovery!r}")
         if self.widths not in WIDTHS:
             raise ValueError(f"widths must be one of {WIDTHS}; got {self.widths!r}")
         if self.widths == "uniform" and self.recovery != "scratch":
@@ -176,93 +165,56 @@ class DSPClassifier(BaseDeepClassifier):
                 f'widths="uniform" trains a new network: it needs recovery="scratch", '
                 f"not {self.recovery!r}"
             )
-        if not self.lam >= 0:
-            raise ValueError(f"lam must be >= 0; got {self.lam}")
-        if self.recovery_epochs is not None and self.recovery_epochs < 1:
-            raise ValueError(f"recovery_epochs must be >= 1; got {self.recovery_epochs}")
+        self._dsp_config(TrainConfig(n_epochs=1))  # lam, recovery, recovery_epochs
+
+    def _dsp_config(self, train: TrainConfig) -> DSPConfig:
+        backbone = self.backbone
+        stage_weights = self.stage_weights
+        if stage_weights is None:
+            stage_weights = _DEFAULT_STAGE_WEIGHTS[backbone]
+        return DSPConfig(
+            lam=self.lam,
+            stage_weights=stage_weights,
+            penalize_fixed=self.penalize_hand_crafted,
+            min_count=_DEFAULT_MIN_COUNT[backbone] if self.min_count is None else self.min_count,
+            recovery=self.recovery,
+            recovery_epochs=self.recovery_epochs,
+            uniform=self.widths == "uniform",
+            train=train,
+        )
 
     def _uses_hand_crafted(self) -> bool:
         return self.backbone == "lite" if self.hand_crafted is None else bool(self.hand_crafted)
 
     def _build_network(self, n_channels: int, n_timepoints: int, n_classes: int) -> nn.Module:
         self._check_choices()
-        return self._build_network_of_width(n_channels, n_classes, self.n_filters)
+        hand_crafted = self._uses_hand_crafted()
+        if self.backbone == "lite":
+            config = LITEConfig(n_channels, n_classes, self.n_filters, hand_crafted=hand_crafted)
+            return LITE(config)
+        config = InceptionConfig(n_channels, n_classes, self.n_filters, hand_crafted=hand_crafted)
+        return Inception(config)
 
     def _min_timepoints(self) -> int:
         self._check_choices()
         return 1
 
-    def _sparsity_loss(self, network: nn.Module) -> SparsityLoss:
-        stages = stages_of(network)
-        weights = self.stage_weights
-        if weights is None:
-            weights = _DEFAULT_STAGE_WEIGHTS[self.backbone] or (1.0,) * len(stages)
-        channels = {}
-        if not self.penalize_hand_crafted:
-            modules = dict(network.named_modules())
-            for stage in stages:
-                if stage.fixed:
-                    width = stage_width(modules[stage.root])
-                    penalised = np.ones(width, dtype=bool)
-                    for fixed in stage.fixed:
-                        penalised[fixed] = False
-                    channels[stage.output] = np.flatnonzero(penalised).tolist()
-        return SparsityLoss([s.output for s in stages], weights, self.lam, channels)
-
     # ------------------------------------------------------------------ fit
-    def _fit(self, X: np.ndarray, y: np.ndarray) -> DSPClassifier:
-        self._check_choices()
-        plan = self._plan_fit(X, y)
-        n_channels, n_timepoints = plan.X.shape[1], plan.X.shape[2]
-        min_count = _DEFAULT_MIN_COUNT[self.backbone] if self.min_count is None else self.min_count
-        with seeded(plan.seed, plan.device):
-            base = self._build_network(n_channels, n_timepoints, self.n_classes_)
-            sparsity = self._sparsity_loss(base)
-            base_result = fit_network(
-                base, plan.X, plan.targets, plan.config, plan.device, [sparsity]
-            )
-            pruning = dsp_prune(base, plan.X, min_count)
-            network = pruning.network
-            uniform_width = None
-            if self.widths == "uniform":
-                dsp_cost = model_cost(network, n_channels, n_timepoints)
-                uniform_width = self._matched_width(n_channels, dsp_cost.params_trainable)
-                network = self._build_network_of_width(n_channels, self.n_classes_, uniform_width)
-            result = base_result
-            if self.recovery != "none":
-                if self.recovery == "scratch":
-                    _reinitialise(network)
-                epochs = self.recovery_epochs or (
-                    plan.config.n_epochs
-                    if self.recovery == "scratch"
-                    else max(1, plan.config.n_epochs // 3)
-                )
-                config = TrainConfig(**{**vars(plan.config), "n_epochs": epochs})
-                result = fit_network(network, plan.X, plan.targets, config, plan.device)
-        base_cost = model_cost(base, n_channels, n_timepoints)
-        pruned_cost = model_cost(network, n_channels, n_timepoints)
-        self.base_history_ = base_result.history
-        self.stage_widths_ = {name: len(mask) for name, mask in pruning.keep.items()}
-        self.dsp_widths_ = pruning.kept_widths
-        groups = {stage.output: stage.groups for stage in stages_of(base)}
-        self.stage_group_widths_ = {
-            name: [len(range(width)[group]) for group in groups[name]]
-            for name, width in self.stage_widths_.items()
-        }
-        self.dsp_group_widths_ = {
-            name: [int(pruning.keep[name][group].sum()) for group in groups[name]]
-            for name in self.stage_widths_
-        }
-        self.uniform_width_ = uniform_width
-        self.kept_widths_ = _stage_widths(network)
-        self.base_cost_ = _cost_summary(base_cost)
-        self.pruned_cost_ = _cost_summary(pruned_cost)
-        self.compression_ = {
-            "trainable": 1 - pruned_cost.params_trainable / base_cost.params_trainable,
-            "all": 1 - pruned_cost.params / base_cost.params,
-        }
-        self._finish_fit(plan, network, [], result)
-        return self
+    def _train(self, network: nn.Module, plan: FitPlan) -> tuple[nn.Module, TrainResult]:
+        result = fit_prune(
+            network, plan.X, plan.targets, self._dsp_config(plan.config), device=plan.device
+        )
+        self.base_history_ = result.base_result.history
+        self.stage_widths_ = result.stage_widths
+        self.dsp_widths_ = result.pruning.kept_widths
+        self.stage_group_widths_ = result.group_widths
+        self.dsp_group_widths_ = result.kept_group_widths
+        self.uniform_width_ = result.uniform_width
+        self.kept_widths_ = result.kept_widths
+        self.base_cost_ = _cost_summary(result.base_cost)
+        self.pruned_cost_ = _cost_summary(result.cost)
+        self.compression_ = result.compression
+        return result.network, result.result
 
     def uniform_control(self) -> BaseDeepClassifier:
         """An unfitted LITE / Inception classifier of uniform width with about as many
@@ -275,42 +227,20 @@ class DSPClassifier(BaseDeepClassifier):
         self._check_is_fitted()
         if self.widths != "dsp":
             raise ValueError('this model is already the uniform control (widths="uniform")')
-        width = self._matched_width(
-            self.metadata_["n_channels"], self.pruned_cost_["params_trainable"]
-        )
-        epochs = len(self.history_) if self.recovery != "none" else self.n_epochs
-        common = {
-            "n_filters": width,
-            "hand_crafted": self._uses_hand_crafted(),
-            "n_epochs": epochs,
-            "batch_size": self.batch_size,
-            "lr": self.lr,
-            "lr_schedule": self.lr_schedule,
-            "min_lr": self.min_lr,
-            "normalize": self.normalize,
-            "device": self.device,
-            "random_state": self.random_state,
-        }
+        target = self.pruned_cost_["params_trainable"]
+        width = uniform_width(self.network_, target, max_width=self.n_filters)
         control_class = LITEClassifier if self.backbone == "lite" else InceptionClassifier
-        return control_class(**common)
-
-    def _matched_width(self, n_channels: int, target_params: int) -> int:
-        def build(width: int) -> nn.Module:
-            return self._build_network_of_width(n_channels, self.n_classes_, width)
-
-        return matched_uniform_width(build, target_params, self.n_filters)
-
-    def _build_network_of_width(self, n_channels: int, n_classes: int, width: int) -> nn.Module:
-        if self.backbone == "lite":
-            return LITE(
-                LITEConfig(
-                    n_channels, n_classes, n_filters=width, hand_crafted=self._uses_hand_crafted()
-                )
-            )
-        return Inception(
-            InceptionConfig(
-                n_channels, n_classes, n_filters=width, hand_crafted=self._uses_hand_crafted()
-            )
+        return control_class(
+            n_filters=width,
+            hand_crafted=self._uses_hand_crafted(),
+            n_epochs=len(self.history_) if self.recovery != "none" else self.n_epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            lr_schedule=self.lr_schedule,
+            min_lr=self.min_lr,
+            normalize=self.normalize,
+            device=self.device,
+            random_state=self.random_state,
         )
 
     @classmethod
@@ -327,20 +257,5 @@ class DSPClassifier(BaseDeepClassifier):
         }
 
 
-def _reinitialise(network: nn.Module) -> None:
-    """Fresh weights for every layer except the frozen hand-crafted filters."""
-    for module in network.modules():
-        if isinstance(module, HandCraftedFilters):
-            continue
-        reset = getattr(module, "reset_parameters", None)
-        if callable(reset):
-            reset()  # BatchNorm's also resets its running statistics
-
-
-def _stage_widths(network: nn.Module) -> dict[str, int]:
-    modules = dict(network.named_modules())
-    return {stage.output: stage_width(modules[stage.root]) for stage in stages_of(network)}
-
-
-def _cost_summary(cost: Any) -> dict[str, int]:
+def _cost_summary(cost: ModelCost) -> dict[str, int]:
     return {"params": cost.params, "params_trainable": cost.params_trainable, "macs": cost.macs}

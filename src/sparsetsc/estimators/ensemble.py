@@ -6,7 +6,7 @@ Member seeds are drawn from ``random_state`` as aeon does (``check_random_state`
 ``randint`` per member), so a fixed ``random_state`` gives the same members.
 
 Members that train without callbacks (LITE, Inception, FCN) can be trained together as one
-vectorised model by :func:`sparsetsc.train.fit_networks_batched`: same initial weights, same
+vectorised model by :func:`sparsetsc.train.fit_networks`: same initial weights, same
 batches, same optimiser and schedule per member as when trained one by one, but one pass of
 operations for all members. That pays where per-operation overhead dominates (GPUs); on CPU
 the members' work is compute-bound and the grouped kernels are slower, so ``batched="auto"``
@@ -23,11 +23,11 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
-from ..train import resolve_device, seeded
-from ..train.batched import BATCHED_SELECTIONS, fit_networks_batched
+from ..train import VECTORISED_SELECTIONS, fit_networks, resolve_device, seeded
 from .base import BaseDeepClassifier, ValidatedClassifier
 from .dsp import DSPClassifier
 from .lite import InceptionClassifier, LITEClassifier
+from .persistence import save_estimator
 
 __all__ = [
     "DSPInceptionTimeClassifier",
@@ -70,7 +70,7 @@ class BaseEnsemble(ValidatedClassifier):
         if not template._batchable:
             return f"{type(template).__name__} trains with callbacks"
         config = template._train_config()
-        if config.selection not in BATCHED_SELECTIONS or config.validation_size:
+        if config.selection not in VECTORISED_SELECTIONS or config.validation_size:
             return f"selection={config.selection!r} with a validation split"
         return None
 
@@ -82,7 +82,7 @@ class BaseEnsemble(ValidatedClassifier):
             or (n_members < 1)
         ):
             raise ValueError(f"n_members must be a positive int; got {n_members!r}")
-        batched_param = getattr(self, "batched", "auto")
+        batched_param = self.batched
         if batched_param not in (True, False, "auto"):
             raise ValueError(f"batched must be True, False or 'auto'; got {batched_param!r}")
         template = self._member_template()
@@ -136,7 +136,7 @@ class BaseEnsemble(ValidatedClassifier):
                 networks.append(member._build_network(X.shape[1], X.shape[2], self.n_classes_))
         first = plans[0]
         with seeded(first.seed, first.device):
-            results = fit_networks_batched(
+            results = fit_networks(
                 networks,
                 first.X,
                 first.targets,
@@ -145,7 +145,7 @@ class BaseEnsemble(ValidatedClassifier):
                 [plan.seed for plan in plans],
             )
         for member, plan, network, result in zip(members, plans, networks, results, strict=True):
-            member._finish_fit(plan, network, [], result)
+            member._finish_fit(plan, network, result)
             member.is_fitted = True
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -160,8 +160,6 @@ class BaseEnsemble(ValidatedClassifier):
 
         Reload it with :func:`sparsetsc.load`; the directory is written atomically.
         """
-        from .persistence import save_estimator
-
         save_estimator(self, path)
 
     def _fitted_state(self) -> dict[str, Any]:
@@ -222,14 +220,31 @@ class EnsembleClassifier(BaseEnsemble):
 
 
 class _NamedEnsemble(BaseEnsemble):
-    """An ensemble whose hyper-parameters are its member's, plus ``n_members`` and ``batched``."""
+    """An ensemble whose hyper-parameters are its member's, plus :data:`ENSEMBLE_PARAMS`.
+
+    Every hyper-parameter of the member class is one of the ensemble's too, except those in
+    :data:`NOT_FROM_ENSEMBLE` and those the class fixes (``_fixed_member_params``); a test
+    holds every ensemble to this, so an ensemble cannot silently drop a member setting.
+    """
+
+    #: Hyper-parameters of the ensemble itself.
+    ENSEMBLE_PARAMS = ("n_members", "batched")
+    #: Member hyper-parameters the ensemble sets itself: each member gets its own seed,
+    #: drawn from the ensemble's ``random_state``.
+    NOT_FROM_ENSEMBLE = ("random_state",)
 
     _member_class: type[BaseDeepClassifier]
     _fixed_member_params: dict[str, Any] = {}
 
+    @classmethod
+    def member_param_names(cls) -> list[str]:
+        """The member hyper-parameters this ensemble passes on (all of them but the fixed
+        ones and :data:`NOT_FROM_ENSEMBLE`)."""
+        excluded = set(cls.NOT_FROM_ENSEMBLE) | set(cls._fixed_member_params)
+        return [name for name in cls._member_class._get_param_names() if name not in excluded]
+
     def _member_template(self) -> BaseDeepClassifier:
-        names = set(self._member_class().get_params(deep=False)) - {"random_state"}
-        params = {name: getattr(self, name) for name in names if hasattr(self, name)}
+        params = {name: getattr(self, name) for name in self.member_param_names()}
         return self._member_class(**params, **self._fixed_member_params)
 
 
@@ -453,7 +468,9 @@ class _DSPEnsemble(_NamedEnsemble):
         min_count: int | None = None,
         recovery: str = "scratch",
         recovery_epochs: int | None = None,
+        widths: str = "dsp",
         n_filters: int = 32,
+        hand_crafted: bool | None = None,
         n_epochs: int = 1500,
         batch_size: int | str = 64,
         lr: float = 1e-3,
@@ -462,6 +479,7 @@ class _DSPEnsemble(_NamedEnsemble):
         normalize: bool = True,
         device: str = "auto",
         verbose: bool = False,
+        batched: bool | str = "auto",
         random_state: int | None = None,
     ) -> None:
         self.n_members = n_members
@@ -471,7 +489,9 @@ class _DSPEnsemble(_NamedEnsemble):
         self.min_count = min_count
         self.recovery = recovery
         self.recovery_epochs = recovery_epochs
+        self.widths = widths
         self.n_filters = n_filters
+        self.hand_crafted = hand_crafted
         self.n_epochs = n_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -480,6 +500,7 @@ class _DSPEnsemble(_NamedEnsemble):
         self.normalize = normalize
         self.device = device
         self.verbose = verbose
+        self.batched = batched
         self.random_state = random_state
         super().__init__()
 
@@ -492,8 +513,10 @@ class _DSPEnsemble(_NamedEnsemble):
 class DSPLITETimeClassifier(_DSPEnsemble):
     """DSP-LITETime: five :class:`DSPClassifier` LITE members, probabilities averaged.
 
-    Hyper-parameters as :class:`DSPClassifier` (the backbone is LITE), plus ``n_members``.
-    ``compression_`` is ``1 - sum(pruned params) / sum(base params)`` over the members.
+    Hyper-parameters as :class:`DSPClassifier` (the backbone is LITE), plus ``n_members``
+    and ``batched`` (DSP's sparsity loss is a callback, so members always train in turn:
+    ``True`` raises). ``compression_`` is ``1 - sum(pruned params) / sum(base params)``
+    over the members; ``widths="uniform"`` makes every member its own uniform control.
     """
 
     _fixed_member_params = {"backbone": "lite"}
@@ -503,7 +526,8 @@ class DSPInceptionTimeClassifier(_DSPEnsemble):
     """DSP-InceptionTime: five :class:`DSPClassifier` Inception members, probabilities averaged.
 
     Hyper-parameters as :class:`DSPClassifier` (the backbone is Inception), plus
-    ``n_members``. ``compression_`` is ``1 - sum(pruned params) / sum(base params)``.
+    ``n_members`` and ``batched`` (as for :class:`DSPLITETimeClassifier`). ``compression_``
+    is ``1 - sum(pruned params) / sum(base params)``.
     """
 
     _fixed_member_params = {"backbone": "inception"}

@@ -4,6 +4,9 @@ A saved model is a directory with ``model.safetensors`` (the network's tensors) 
 ``config.json`` (estimator class and hyper-parameters, network name and config, class labels,
 input metadata and a few fitted attributes). Loading parses JSON and reads raw tensors, then
 rebuilds the network from the registry, so an untrusted model directory executes no code.
+
+The estimator classes a directory may name are passed in (:func:`load_estimator`), so this
+module needs no registry of them: :func:`sparsetsc.load` supplies the library's.
 """
 
 from __future__ import annotations
@@ -12,17 +15,18 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from safetensors.torch import load_file, save_file
 
-from .. import __version__
+from .._version import __version__
 from ..nn import build_network, network_config
 from ..train import resolve_device
 
-__all__ = ["FORMAT_VERSION", "load", "save_estimator"]
+__all__ = ["FORMAT_VERSION", "load_estimator", "save_estimator"]
 
 FORMAT_VERSION = 1
 _WEIGHTS = "model.safetensors"
@@ -127,37 +131,41 @@ def save_estimator(estimator: Any, path: str | os.PathLike) -> Path:
     return target
 
 
-def load(path: str | os.PathLike, device: str = "cpu") -> Any:
+def load_estimator(
+    path: str | os.PathLike, estimator_classes: Mapping[str, type], device: str = "cpu"
+) -> Any:
     """Load an estimator saved with ``save``; it predicts exactly as the saved one did.
 
     Parameters
     ----------
     path : str or Path
         Directory written by ``estimator.save(path)``.
+    estimator_classes : mapping of class name to class
+        The classes the directory may name (nothing else is ever instantiated).
     device : str, default="cpu"
         Where to put the network(s) (``"auto"`` picks CUDA when available).
     """
-    return _load(Path(path), resolve_device(device))
+    return _load(Path(path), estimator_classes, resolve_device(device))
 
 
-def _build_estimator(estimator_name: str, params: dict[str, Any], folder: Path) -> Any:
-    from . import ESTIMATORS  # the registry of estimator classes lives in the package
-
-    estimator_class = ESTIMATORS.get(estimator_name)
+def _build_estimator(
+    estimator_name: str, params: dict[str, Any], folder: Path, classes: Mapping[str, type]
+) -> Any:
+    estimator_class = classes.get(estimator_name)
     if estimator_class is None:
         raise ValueError(f"{folder}: unknown estimator {estimator_name!r}")
     defaults = estimator_class().get_params(deep=False)
     values = {}
     for key, value in params.items():
         if isinstance(value, dict) and set(value) == {"estimator", "params"}:
-            value = _build_estimator(value["estimator"], value["params"], folder)
+            value = _build_estimator(value["estimator"], value["params"], folder, classes)
         elif isinstance(defaults.get(key), tuple) and isinstance(value, list):
             value = tuple(value)
         values[key] = value
     return estimator_class(**values)
 
 
-def _load(folder: Path, target_device: Any) -> Any:
+def _load(folder: Path, classes: Mapping[str, type], target_device: Any) -> Any:
     config_file = folder / _CONFIG
     if not config_file.is_file():
         raise FileNotFoundError(
@@ -169,14 +177,14 @@ def _load(folder: Path, target_device: Any) -> Any:
             f"{folder}: unsupported model format {config.get('format_version')!r} "
             f"(this sparsetsc reads format {FORMAT_VERSION})"
         )
-    estimator = _build_estimator(config["estimator"], config["params"], folder)
+    estimator = _build_estimator(config["estimator"], config["params"], folder, classes)
     if "members" in config:
         members = []
         for name in config["members"]:
             member_folder = folder / name
             if Path(name).name != name or not member_folder.is_dir():
                 raise FileNotFoundError(f"{folder}: missing ensemble member {name!r}")
-            members.append(_load(member_folder, target_device))
+            members.append(_load(member_folder, classes, target_device))
         estimator.estimators_ = members
     else:
         weights_file = folder / _WEIGHTS

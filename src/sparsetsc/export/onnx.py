@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import __version__
+from .._version import __version__
 from ..data.validation import check_X
 from ..sparse.inference import trim_regions
 

@@ -1,8 +1,12 @@
-"""Plain ``nn.Module`` networks (no training logic) and the registry that rebuilds them.
+"""Plain ``nn.Module`` networks (no training logic), their layers, and the registry that
+rebuilds them.
+
+Layer 2 of data → **nn** → cost → train → sparse → prune → estimators → export → bench →
+report → cli: imports nothing of sparsetsc but the version.
 
 Every network takes one config dataclass; :func:`network_config` and :func:`build_network`
 turn a network into JSON-safe data and back, which is how saved models are reloaded
-without pickle.
+without pickle. Networks that may be pruned describe their stages (:mod:`.stages`).
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from .dsn import DSN, DSNConfig
 from .fcn import FCN, FCNConfig
 from .inception import Inception, InceptionConfig
 from .lite import LITE, LITEConfig
-from .stages import PrunableStage
+from .region_conv import RegionConv1d, kernel_group_regions
+from .same_conv import SameConv1d
+from .stages import PrunableStage, StageRecorder, stage_width, stage_widths, stages_of
 
 __all__ = [
     "DSN",
@@ -29,8 +35,15 @@ __all__ = [
     "InceptionConfig",
     "LITEConfig",
     "PrunableStage",
+    "RegionConv1d",
+    "SameConv1d",
+    "StageRecorder",
     "build_network",
+    "kernel_group_regions",
     "network_config",
+    "stage_width",
+    "stage_widths",
+    "stages_of",
 ]
 
 #: Network classes by name. Each has a ``config_class`` dataclass attribute.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .layers import RegionConv1d, kernel_group_regions
+from .region_conv import RegionConv1d, kernel_group_regions
 from .stages import PrunableStage
 
 __all__ = ["DSNConfig", "DSN"]
@@ -72,8 +72,7 @@ class DSNConfig:
         ):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"DSN {name} must be >= 1; got {getattr(self, name)}")
-        # validates n_groups and anchor
-        kernel_group_regions(self.conv_channels, self.kernel_size, self.n_groups, self.anchor)
+        _ = self.regions  # validates n_groups and anchor
         if self.padding not in ("zeros", "replicate"):
             raise ValueError(f"padding must be 'zeros' or 'replicate'; got {self.padding!r}")
 
@@ -81,6 +80,14 @@ class DSNConfig:
     def conv_channels(self) -> int:
         """Output channels of each large-kernel convolution."""
         return self.n_filters * self.width_multiplier
+
+    @property
+    def regions(self) -> list[tuple[int, int, int, int]]:
+        """Kernel groups of every large-kernel convolution: ``(out_start, out_stop,
+        tap_start, tap_stop)`` each (:func:`~sparsetsc.nn.region_conv.kernel_group_regions`)."""
+        return kernel_group_regions(
+            self.conv_channels, self.kernel_size, self.n_groups, self.anchor
+        )
 
     @property
     def min_timepoints(self) -> int:
@@ -101,8 +108,7 @@ class DSNModule(nn.Module):
             else nn.Identity()
         )
         conv_in = config.n_filters if in_channels > 1 else in_channels
-        regions = kernel_group_regions(width, config.kernel_size, config.n_groups, config.anchor)
-        self.conv = RegionConv1d(conv_in, width, config.kernel_size, config.padding, regions)
+        self.conv = RegionConv1d(conv_in, width, config.kernel_size, config.padding, config.regions)
         self.bn = nn.BatchNorm1d(width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .layers import SameConv1d
+from .same_conv import SameConv1d
 
 __all__ = ["FCNConfig", "FCN"]
 

@@ -30,7 +30,7 @@ Deliberate choices:
   Keras' convention, eps 1e-3), and convolutions and the linear layer keep PyTorch's
   default initialisation, as in the DSP authors' PyTorch port whose results we compare to.
 * Even kernels use Keras-style "same" padding (the extra zero on the right), through
-  :class:`~sparsetsc.nn.layers.SameConv1d`.
+  :class:`~sparsetsc.nn.same_conv.SameConv1d`.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .handcrafted import N_HAND_CRAFTED, HandCraftedFilters
-from .layers import SameConv1d
+from .same_conv import SameConv1d
 from .stages import PrunableStage
 
 __all__ = ["InceptionConfig", "InceptionModule", "Shortcut", "Inception"]
@@ -367,6 +367,11 @@ class Inception(nn.Module):
             ]
             rows.append((*convs, 0 if block.pool_conv is None else block.pool_conv.out_channels))
         return dataclasses.replace(self.config, widths=tuple(rows))
+
+    def uniform_config(self, width: int) -> InceptionConfig:
+        """This architecture with every branch of every module ``width`` filters wide (the
+        uniform-width control of structured pruning)."""
+        return dataclasses.replace(self.config, n_filters=width, widths=None)
 
     def _residual_modules(self) -> list[int]:
         """Indices of the modules followed by a residual add (2, 5, ... below depth)."""

@@ -21,7 +21,7 @@ LITEMV (used by default for more than one input channel) makes each block-1 bran
 depthwise-separable too, and applies the hand-crafted filters to every channel separately.
 
 Every "same" convolution pads like Keras (extra zero on the right for even kernels), through
-:class:`~sparsetsc.nn.layers.SameConv1d`. BatchNorm keeps PyTorch's defaults (momentum 0.1,
+:class:`~sparsetsc.nn.same_conv.SameConv1d`. BatchNorm keeps PyTorch's defaults (momentum 0.1,
 eps 1e-5) rather than Keras' (momentum 0.99, eps 1e-3): this is deliberate, as the DSP
 authors' PyTorch port of LITE, whose results we reproduce, did the same.
 """
@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from .handcrafted import N_HAND_CRAFTED, HandCraftedFilters
-from .layers import SameConv1d
+from .same_conv import SameConv1d
 from .stages import PrunableStage
 
 __all__ = ["LITEConfig", "LITE", "SeparableConv1d", "FCNModule"]
@@ -279,6 +279,13 @@ class LITE(nn.Module):
         fcn_filters = (self.fcn1.conv.pointwise.out_channels, self.fcn2.conv.pointwise.out_channels)
         return dataclasses.replace(
             self.config, branch_filters=branch_filters, fcn_filters=fcn_filters
+        )
+
+    def uniform_config(self, width: int) -> LITEConfig:
+        """This architecture with every branch and FCN module ``width`` filters wide (the
+        uniform-width control of structured pruning)."""
+        return dataclasses.replace(
+            self.config, n_filters=width, branch_filters=None, fcn_filters=None
         )
 
     def _stages(self, x: torch.Tensor) -> list[torch.Tensor]:

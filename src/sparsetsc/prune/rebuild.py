@@ -1,6 +1,6 @@
 """Physically remove channels from a network: a smaller dense network, same function.
 
-Which channels go is decided per *stage* (see :mod:`.activity`); how removing a channel
+Which channels go is decided per *stage* (DSP's analysis: :mod:`.dsp`); how removing a channel
 ripples through the network -- the producing convolutions of a concatenation, the BatchNorm,
 depthwise and pointwise consumers, the bottleneck and max-pool 1x1 convolutions reading the
 stage, both sides of a residual add, the classifier -- is worked out by torch-pruning's
@@ -25,10 +25,10 @@ import torch_pruning as tp
 from torch import nn
 
 from ..nn.handcrafted import HandCraftedFilters
-from ..nn.layers import RegionConv1d, full_kernels
-from ..nn.stages import PrunableStage
+from ..nn.region_conv import RegionConv1d, full_kernels
+from ..nn.stages import PrunableStage, stage_width, stages_of
 
-__all__ = ["rebuild_from_shapes", "remove_channels", "stage_width", "stages_of"]
+__all__ = ["rebuild_from_shapes", "remove_channels"]
 
 
 class _HandCraftedPruner(tp.pruner.function.BasePruningFunc):
@@ -46,16 +46,6 @@ class _HandCraftedPruner(tp.pruner.function.BasePruningFunc):
 
     def get_in_channels(self, layer: HandCraftedFilters) -> int:
         return layer.n_channels
-
-
-def stages_of(network: nn.Module) -> list[PrunableStage]:
-    """The prunable stages a network describes (``network.prunable_stages()``)."""
-    if not hasattr(network, "prunable_stages"):
-        raise ValueError(
-            f"{type(network).__name__} does not describe its prunable stages; pass stages="
-            "[PrunableStage(output=..., root=...), ...]"
-        )
-    return list(network.prunable_stages())
 
 
 def remove_channels(
@@ -139,15 +129,6 @@ def remove_channels(
     for module, removed in removed_outputs:
         module.regions = _shrink_regions(module.regions, removed)
     return pruned
-
-
-def stage_width(root: nn.Module) -> int:
-    """Channels of a stage: its root BatchNorm's features or root convolution's outputs."""
-    if isinstance(root, nn.modules.batchnorm._BatchNorm):
-        return root.num_features
-    if isinstance(root, nn.Conv1d):
-        return root.out_channels
-    raise ValueError(f"a stage root must be a BatchNorm or a Conv1d; got {type(root).__name__}")
 
 
 def _shrink_regions(

@@ -24,9 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..nn.stages import PrunableStage
-from .loss import StageRecorder
-from .rebuild import stages_of
+from ..nn.stages import PrunableStage, StageRecorder, stages_of
 
 __all__ = ["N_BINS", "instance_redundancy", "redundancy"]
 

@@ -1,7 +1,20 @@
 """Dynamic sparse training for any ``nn.Conv1d``: masks, kernel groups and search regions,
-prune / regrow rules and their schedule (DSN's training rule, model-agnostic)."""
+prune / regrow rules and their schedule (DSN's training rule, model-agnostic), the eNRF
+analysis of what a sparse network learned, and zero-skipping inference.
 
-from .analysis import (
+Layer 5 of data → nn → cost → train → **sparse** → prune → estimators → export → bench →
+report → cli: DST is a :class:`sparsetsc.train.Callback`, imported downward.
+"""
+
+from .dst import (
+    DSTConfig,
+    DynamicSparseTraining,
+    KernelGroup,
+    SparseLayer,
+    drop_fraction_at,
+    real_density,
+)
+from .enrf import (
     active_taps,
     analyze,
     enrf,
@@ -13,14 +26,6 @@ from .analysis import (
     save_figures,
     sparse_layers,
     tap_usage,
-)
-from .dst import (
-    DSTConfig,
-    DynamicSparseTraining,
-    KernelGroup,
-    SparseLayer,
-    drop_fraction_at,
-    real_density,
 )
 from .inference import SparseConv1d, sparse_inference, trim_regions, weight_density
 from .masks import KernelMask, attach_mask, bake_masks, get_mask

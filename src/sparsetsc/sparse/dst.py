@@ -3,8 +3,9 @@
 This is DSN's training rule (Xiao et al., NeurIPS 2022), written model-agnostically:
 
 * every selected convolution's output channels are split into kernel groups, each with a tap
-  region (:func:`sparsetsc.nn.layers.kernel_group_regions`; a
-  :class:`~sparsetsc.nn.layers.RegionConv1d` brings its own regions);
+  region: a convolution that carries ``regions`` (a
+  :class:`~sparsetsc.nn.region_conv.RegionConv1d`) brings its own, any other ``Conv1d`` gets
+  :func:`~sparsetsc.nn.region_conv.kernel_group_regions` of ``n_groups`` and ``anchor``;
 * each group gets a fixed non-zero budget ``int(region_size * density)`` -- ``density`` is
   relative to the group's region, as the official ``--density`` flag is, so the real density
   of a layer is lower (:func:`real_density`: 0.2 -> 13.3 % at k=39, 3 groups);
@@ -32,7 +33,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..nn.layers import kernel_group_regions
+from ..nn.region_conv import kernel_group_regions
+from ..train import Callback, TrainState
 from .masks import KernelMask, attach_mask
 
 __all__ = [
@@ -50,11 +52,16 @@ GROWTHS = ("random", "gradient")
 
 @dataclass
 class DSTConfig:
-    """Settings of :class:`DynamicSparseTraining` (official DSN values as defaults)."""
+    """Settings of :class:`DynamicSparseTraining` (official DSN values as defaults).
+
+    ``n_groups`` and ``anchor`` shape the kernel groups of convolutions without their own
+    regions (``None``: DSN's 3 groups, left-anchored). A convolution that carries regions
+    keeps them; setting ``n_groups`` or ``anchor`` then only checks that they agree.
+    """
 
     density: float = 0.2
-    n_groups: int = 3
-    anchor: str = "left"
+    n_groups: int | None = None
+    anchor: str | None = None
     init: str = "remain_sort"
     growth: str = "random"
     update_every: int = 5
@@ -134,7 +141,12 @@ class SparseLayer:
     ever_active: torch.Tensor = field(repr=False, default=None)  # union of all masks so far
 
 
-class DynamicSparseTraining:
+#: Kernel groups of a convolution without regions when DSTConfig leaves them unset (DSN's).
+DEFAULT_GROUPS = 3
+DEFAULT_ANCHOR = "left"
+
+
+class DynamicSparseTraining(Callback):
     """DST for chosen ``Conv1d`` layers; a callback of :func:`sparsetsc.train.fit_network`.
 
     Parameters
@@ -175,11 +187,9 @@ class DynamicSparseTraining:
         for name, module in chosen:
             if not isinstance(module, nn.Conv1d) or module.groups != 1:
                 raise ValueError(f"{name}: DST needs a Conv1d with groups=1")
-            out_channels, in_channels, kernel_size = module.weight.shape
+            in_channels = module.weight.shape[1]
             density = self.config.density
-            regions = getattr(module, "regions", None) or kernel_group_regions(
-                out_channels, kernel_size, self.config.n_groups, self.config.anchor
-            )
+            regions = self._regions(name, module)
             groups = [
                 KernelGroup(o0, o1, t0, t1, _budget(o1 - o0, in_channels, t1 - t0, density))
                 for o0, o1, t0, t1 in regions
@@ -191,6 +201,27 @@ class DynamicSparseTraining:
         if not self.layers:
             raise ValueError("no convolution to sparsify in this model")
         return self.layers
+
+    def _regions(self, name: str, module: nn.Conv1d) -> list[tuple[int, int, int, int]]:
+        """The convolution's own kernel groups, or those the config asks for."""
+        out_channels, _, kernel_size = module.weight.shape
+        n_groups, anchor = self.config.n_groups, self.config.anchor
+        own = getattr(module, "regions", None)
+        if own and n_groups is None and anchor is None:
+            return list(own)
+        asked = kernel_group_regions(
+            out_channels,
+            kernel_size,
+            n_groups or (len(own) if own else DEFAULT_GROUPS),
+            anchor or DEFAULT_ANCHOR,
+        )
+        if own and list(own) != asked:
+            raise ValueError(
+                f"{name}: the convolution's own kernel groups {own} differ from "
+                f"DSTConfig(n_groups={n_groups}, anchor={anchor!r}); leave both None to "
+                "use the convolution's"
+            )
+        return asked
 
     def _initial_mask(self, weight: torch.Tensor, groups: list[KernelGroup]) -> torch.Tensor:
         mask = torch.zeros_like(weight)
@@ -278,28 +309,16 @@ class DynamicSparseTraining:
         return result
 
     # ------------------------------------------------------------------ trainer callbacks
-    def on_train_begin(self, state: Any) -> None:
+    def on_train_begin(self, state: TrainState) -> None:
         if not self.layers:
             self.attach(state.network)
         self._optimizer = state.optimizer
         self._total_steps = state.n_epochs * state.steps_per_epoch
 
-    def extra_loss(self, state: Any) -> None:
-        return None
-
-    def on_after_backward(self, state: Any) -> None:
-        return None
-
-    def on_step_end(self, state: Any) -> None:
-        return None
-
-    def on_epoch_end(self, state: Any, record: dict[str, Any]) -> None:
+    def on_epoch_end(self, state: TrainState, record: dict[str, Any]) -> None:
         epoch = state.epoch + 1
         if self.config.fix or epoch % self.config.update_every or epoch >= state.n_epochs:
             return
         stats = self.update(drop_fraction_at(state.step, self._total_steps, self.config))
         record["dst_fraction"] = stats["fraction"]
         record["dst_swapped"] = stats["swapped"]
-
-    def on_train_end(self, state: Any) -> None:
-        return None

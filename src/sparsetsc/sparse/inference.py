@@ -4,8 +4,9 @@ Masks alone buy no time: a masked convolution is a dense one over zeros, and PyT
 sparse tensors are slower than dense at these sizes (a CSR matrix times unfolded input ran
 2x slower than the dense convolution for a DSN layer). Two things do pay off after training:
 
-* :func:`trim_regions` shrinks each kernel group of a :class:`~sparsetsc.nn.layers.RegionConv1d`
-  to the taps its weights actually use, so the dense path convolves fewer taps (exact).
+* :func:`trim_regions` shrinks each kernel group of a
+  :class:`~sparsetsc.nn.region_conv.RegionConv1d` to the taps its weights actually use, so
+  the dense path convolves fewer taps (exact).
 * :class:`SparseConv1d` computes a convolution from its non-zero weights only: every output
   channel keeps the list of its active (input channel, tap) pairs, and each pair adds one
   scaled, shifted input row to the output row. The loop is compiled with numba (already
@@ -26,7 +27,8 @@ from numba import njit, prange, uint64
 from torch import nn
 from torch.nn import functional as F
 
-from ..nn.layers import RegionConv1d, SameConv1d
+from ..nn.region_conv import RegionConv1d
+from ..nn.same_conv import SameConv1d
 
 __all__ = ["SparseConv1d", "sparse_inference", "trim_regions", "weight_density"]
 

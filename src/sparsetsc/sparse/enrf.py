@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..nn.layers import RegionConv1d
+from ..nn.region_conv import RegionConv1d
 from .masks import get_mask
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from sparsetsc.nn.layers import SameConv1d
+from sparsetsc.nn.same_conv import SameConv1d
 
 
 @pytest.mark.parametrize(
