@@ -1,7 +1,9 @@
-"""The ``sparsetsc`` command: fit, evaluate, datasets, analyse, sweep, report, study, export.
+"""The ``sparsetsc`` command: fit, evaluate, datasets, bench, report, analyze, study, export.
 
 Every command checks its arguments before any training or writing. Results go to stdout
-(one JSON object with ``--json``); progress bars and messages go to stderr.
+(one JSON object with ``--json``); progress bars and messages go to stderr. Each subcommand
+is a pair of functions below, in the order of ``sparsetsc --help``: ``_<name>_command`` adds
+its arguments and ``_run_<name>`` carries it out and returns the exit status.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import ast
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,30 +23,77 @@ import numpy as np
 from ._version import __version__
 from .bench import SUITES, available_models, make_estimator, plan_sweep, resolve_datasets, run_sweep
 from .cost import estimator_cost
-from .data import (
-    archive_datasets,
-    check_labels_seen,
-    list_datasets,
-    load_dataset,
-    load_train_test,
-)
+from .data import archive_datasets, check_labels_seen, list_datasets, load_dataset, load_train_test
 from .estimators import MODEL_PARAMS, MODELS, load
 from .export import ExportError
 
 __all__ = ["main", "build_parser"]
+
+Commands = Any  # argparse's private _SubParsersAction
 
 
 class UsageError(ValueError):
     """A problem with the command line itself."""
 
 
-def _add_data_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--dataset",
-        required=True,
-        metavar="NAME_OR_PATH",
-        help="UCR/UEA dataset name (e.g. GunPoint) or a path to a dataset folder or file",
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``sparsetsc`` command."""
+    parser = argparse.ArgumentParser(
+        prog="sparsetsc",
+        description="Efficient deep time-series classification (DSN, DSP and baselines).",
     )
+    parser.add_argument("--version", action="version", version=f"sparsetsc {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add_command in (
+        _fit_command,
+        _evaluate_command,
+        _datasets_command,
+        _bench_command,
+        _report_command,
+        _analyze_command,
+        _study_command,
+        _export_command,
+    ):
+        add_command(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``sparsetsc`` command; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (
+        ValueError,
+        FileNotFoundError,
+        FileExistsError,
+        IsADirectoryError,
+        ImportError,
+        ExportError,
+    ) as err:
+        print(f"sparsetsc {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+# ---------------------------------------------------------------------- shared options
+def _command(
+    commands: Commands, name: str, run: Callable[[argparse.Namespace], int], help: str, **kwargs
+) -> argparse.ArgumentParser:
+    parser = commands.add_parser(name, help=help, **kwargs)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def _add_data_options(
+    parser: argparse.ArgumentParser,
+    required: bool = True,
+    purpose: str = "UCR/UEA dataset name (e.g. GunPoint) or a path to a dataset folder or file",
+) -> None:
+    parser.add_argument("--dataset", required=required, metavar="NAME_OR_PATH", help=purpose)
     parser.add_argument(
         "--data-root",
         metavar="DIR",
@@ -84,17 +133,51 @@ def _add_sweep_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``sparsetsc`` command."""
-    parser = argparse.ArgumentParser(
-        prog="sparsetsc",
-        description="Efficient deep time-series classification (DSN, DSP and baselines).",
-    )
-    parser.add_argument("--version", action="version", version=f"sparsetsc {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _print_result(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result))
+        return
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        shown = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
+        print(f"{key:<{width}}  {shown}")
 
-    fit = commands.add_parser(
+
+def _check_out_dir(out: str | None) -> None:
+    # Refuse early, before training, rather than after minutes of work.
+    if out is None:
+        return
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {out} exists and is not a directory")
+    if path.is_dir() and any(path.iterdir()) and not (path / "config.json").is_file():
+        raise UsageError(f"--out {out} is a non-empty directory that is not a saved model")
+
+
+def _parse_params(pairs: list[str], known: dict[str, Any], model: str) -> dict[str, Any]:
+    """``NAME=VALUE`` strings as estimator parameters; unknown names are usage errors."""
+    params = {}
+    for pair in pairs:
+        name, separator, text = pair.partition("=")
+        if not separator or not name:
+            raise UsageError(f"--param expects NAME=VALUE; got {pair!r}")
+        if name not in known:
+            raise UsageError(
+                f"--param {name}: {model} has no such parameter; it has {', '.join(sorted(known))}"
+            )
+        try:
+            params[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            params[name] = text  # e.g. recovery=finetune
+    return params
+
+
+# ---------------------------------------------------------------------- fit
+def _fit_command(commands: Commands) -> None:
+    fit = _command(
+        commands,
         "fit",
+        _run_fit,
         help="train a model on a dataset's train split and score it on its test split",
         description="Train on the train split (model selection never sees the test split), "
         "then report test accuracy, size, MACs and timings.",
@@ -106,10 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     fit.add_argument(
-        "--members",
-        type=int,
-        metavar="M",
-        help="ensemble size of the *time ensembles (default 5)",
+        "--members", type=int, metavar="M", help="ensemble size of the *time ensembles (default 5)"
     )
     fit.add_argument(
         "--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:N"
@@ -124,11 +204,103 @@ def build_parser() -> argparse.ArgumentParser:
         "(2e-5, 3, True, None, (4, 2, 1)), else as text",
     )
     fit.add_argument("--out", metavar="DIR", help="save the fitted model to this directory")
-    fit.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    _add_json_option(fit)
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    evaluate = commands.add_parser(
+
+def _run_fit(args: argparse.Namespace) -> int:
+    if args.epochs is not None and args.epochs < 1:
+        raise UsageError(f"--epochs must be >= 1; got {args.epochs}")
+    _check_out_dir(args.out)
+    estimator_class = MODELS[args.model]
+    params: dict[str, Any] = {
+        **MODEL_PARAMS.get(args.model, {}),
+        "random_state": args.seed,
+        "device": args.device,
+        "verbose": not args.quiet,
+    }
+    if args.epochs is not None:
+        params["n_epochs"] = args.epochs
+    if args.members is not None:
+        if "n_members" not in estimator_class().get_params():
+            raise UsageError(f"--members applies to ensembles; {args.model} is a single model")
+        if args.members < 1:
+            raise UsageError(f"--members must be >= 1; got {args.members}")
+        params["n_members"] = args.members
+    params.update(_parse_params(args.param, estimator_class().get_params(), args.model))
+    estimator = estimator_class(**params)
+    X_train, y_train, X_test, y_test = load_train_test(
+        args.dataset, root=args.data_root, download=not args.no_download
+    )
+    # A test label that training never sees can never be predicted: say so before training.
+    check_labels_seen(y_test, np.unique(y_train))
+
+    started = time.perf_counter()
+    estimator.fit(X_train, y_train)
+    fit_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    predictions = estimator.predict(X_test)
+    predict_seconds = time.perf_counter() - started
+    result = {
+        "dataset": args.dataset,
+        "model": args.model,
+        "estimator": type(estimator).__name__,
+        "accuracy": float(np.mean(predictions == y_test)),
+        **estimator_cost(estimator).totals(),
+        "fit_seconds": round(fit_seconds, 3),
+        "predict_seconds": round(predict_seconds, 4),
+        **_training_summary(estimator),
+        **_pruning_summary(estimator),
+        "seed": args.seed,
+        "n_train": int(X_train.shape[0]),
+        "n_test": int(X_test.shape[0]),
+        "n_channels": int(X_train.shape[1]),
+        "n_timepoints": int(X_train.shape[2]),
+        "sparsetsc_version": __version__,
+    }
+    if args.out:
+        estimator.save(args.out)
+        result["out"] = str(Path(args.out))
+    _print_result(result, args.json)
+    return 0
+
+
+def _training_summary(estimator: Any) -> dict[str, Any]:
+    members = getattr(estimator, "estimators_", None)
+    if members is None:
+        return {
+            "epochs": len(estimator.history_),
+            "selected_epoch": estimator.selected_epoch_,
+            "batch_size": estimator.batch_size_,
+            "device": estimator.device_,
+        }
+    return {
+        "epochs": len(members[0].history_),
+        "selected_epoch": [member.selected_epoch_ for member in members],
+        "batch_size": members[0].batch_size_,
+        "device": members[0].device_,
+        "n_members": len(members),
+        "batched": estimator.batched_,
+    }
+
+
+def _pruning_summary(estimator: Any) -> dict[str, Any]:
+    if not hasattr(estimator, "compression_"):
+        return {}
+    members = getattr(estimator, "estimators_", None)
+    return {
+        "compression": estimator.compression_["trainable"],
+        "compression_all_params": estimator.compression_["all"],
+        "kept_widths": [m.kept_widths_ for m in members] if members else estimator.kept_widths_,
+    }
+
+
+# ---------------------------------------------------------------------- evaluate
+def _evaluate_command(commands: Commands) -> None:
+    evaluate = _command(
+        commands,
         "evaluate",
+        _run_evaluate,
         help="score a saved model on a dataset split",
         description="Load a model saved by 'sparsetsc fit --out' and score it.",
     )
@@ -136,10 +308,37 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(evaluate)
     evaluate.add_argument("--split", choices=("train", "test"), default="test")
     evaluate.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N")
-    evaluate.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    _add_json_option(evaluate)
 
-    datasets = commands.add_parser(
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    estimator = load(args.model_dir, device=args.device)
+    X, y = load_dataset(
+        args.dataset, split=args.split, root=args.data_root, download=not args.no_download
+    )
+    started = time.perf_counter()
+    accuracy = estimator.score(X, y)
+    predict_seconds = time.perf_counter() - started
+    result = {
+        "dataset": args.dataset,
+        "split": args.split,
+        "model_dir": str(args.model_dir),
+        "estimator": type(estimator).__name__,
+        "accuracy": float(accuracy),
+        **estimator_cost(estimator).totals(),
+        "predict_seconds": round(predict_seconds, 4),
+        "n_cases": int(X.shape[0]),
+    }
+    _print_result(result, args.json)
+    return 0
+
+
+# ---------------------------------------------------------------------- datasets
+def _datasets_command(commands: Commands) -> None:
+    datasets = _command(
+        commands,
         "datasets",
+        _run_datasets,
         help="list datasets available locally (or, with --all, downloadable)",
         description="List the datasets found in the data root, the package and the cache.",
     )
@@ -149,8 +348,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     datasets.add_argument("--json", action="store_true", help="print a JSON list on stdout")
 
-    bench = commands.add_parser(
+
+def _run_datasets(args: argparse.Namespace) -> int:
+    names = archive_datasets() if args.all else list_datasets(args.data_root)
+    print(json.dumps(names) if args.json else "\n".join(names))
+    return 0
+
+
+# ---------------------------------------------------------------------- bench
+def _bench_command(commands: Commands) -> None:
+    bench = _command(
+        commands,
         "bench",
+        _run_bench,
         help="sweep models x datasets x resamples into a resumable runs directory",
         description="Run every (model, dataset, resample) job not yet finished in RUNS: one "
         "tsml-format result file per job, written atomically. Rerunning skips finished jobs; "
@@ -185,216 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_sweep_options(bench)
 
-    report = commands.add_parser(
-        "report",
-        help="tables, statistics and figures from a runs directory",
-        description="Write report.md, report.html, CSV tables, a critical-difference diagram "
-        "and an accuracy-vs-MACs scatter for the results in RUNS_DIR.",
-    )
-    report.add_argument("runs_dir", metavar="RUNS_DIR")
-    report.add_argument(
-        "--against",
-        metavar="METHODS",
-        help="comma-separated published methods to compare with, e.g. InceptionTime,LITETime,"
-        "ROCKET (Method@source picks a table)",
-    )
-    report.add_argument(
-        "--published",
-        metavar="DIR",
-        help="folder of published result tables (bake-off <Method>_accuracy.csv, "
-        "repository tables)",
-    )
-    report.add_argument("--out", metavar="DIR", help="output folder (default RUNS_DIR/report)")
 
-    analyze = commands.add_parser(
-        "analyze",
-        help="analyse the sparse layers of a saved model (eNRF, tap usage)",
-        description="Effective neighbour receptive fields and tap usage per kernel group of "
-        "a saved sparse model (e.g. DSN).",
-    )
-    analyze.add_argument("model_dir", metavar="MODEL_DIR", help="directory of a saved model")
-    analyze.add_argument(
-        "--out", metavar="DIR", help="also write analysis.json and PNG figures to this directory"
-    )
-    analyze.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-
-    study = commands.add_parser(
-        "study",
-        help="run one of the papers' experiments and write its report section",
-        description="A named study: labelled model variants over a dataset subset at the "
-        "'cpu' budget (about an hour on 2 cores) or the 'full' (published) protocol. "
-        "Finished jobs of earlier sweeps and studies in the same runs directory are reused.",
-    )
-    study.add_argument("name", nargs="?", metavar="NAME", help="the study (see --list)")
-    study.add_argument("--list", action="store_true", help="list the studies and exit")
-    study.add_argument("--budget", choices=("cpu", "full"), default="cpu")
-    study.add_argument("--datasets", help="override the budget's datasets (as for bench)")
-    study.add_argument("--seeds", type=int, help="override the budget's resamples")
-    study.add_argument("--epochs", type=int, help="override the budget's epochs")
-    study.add_argument("--data-root", metavar="DIR", help="the study's archive folder")
-    study.add_argument("--runs", metavar="DIR", help="results (default runs/studies-BUDGET)")
-    study.add_argument("--out", metavar="DIR", help="report section (default RUNS/studies)")
-    _add_sweep_options(study)
-
-    export = commands.add_parser(
-        "export",
-        help="export a saved model to ONNX, verified against PyTorch",
-        description="Write one ONNX file holding the whole prediction (normalisation, every "
-        "ensemble member, softmax), check it in onnxruntime against the PyTorch model and "
-        "write it only if it agrees. Needs the 'export' extra.",
-    )
-    export.add_argument("model_dir", metavar="MODEL_DIR", help="directory of a saved model")
-    export.add_argument("--onnx", required=True, metavar="FILE", help="the .onnx file to write")
-    export.add_argument(
-        "--dataset",
-        metavar="NAME_OR_PATH",
-        help="verify on this dataset's series (default: on random series)",
-    )
-    export.add_argument("--data-root", metavar="DIR", help="archive folder (as for fit)")
-    export.add_argument("--no-download", action="store_true", help="never download the dataset")
-    export.add_argument("--split", choices=("train", "test"), default="test")
-    export.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    return parser
-
-
-def _check_out_dir(out: str | None) -> None:
-    # Refuse early, before training, rather than after minutes of work.
-    if out is None:
-        return
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"--out {out} exists and is not a directory")
-    if path.is_dir() and any(path.iterdir()) and not (path / "config.json").is_file():
-        raise UsageError(f"--out {out} is a non-empty directory that is not a saved model")
-
-
-def _parse_params(pairs: list[str], known: dict[str, Any], model: str) -> dict[str, Any]:
-    """``NAME=VALUE`` strings as estimator parameters; unknown names are usage errors."""
-    params = {}
-    for pair in pairs:
-        name, separator, text = pair.partition("=")
-        if not separator or not name:
-            raise UsageError(f"--param expects NAME=VALUE; got {pair!r}")
-        if name not in known:
-            raise UsageError(
-                f"--param {name}: {model} has no such parameter; it has {', '.join(sorted(known))}"
-            )
-        try:
-            params[name] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            params[name] = text  # e.g. recovery=finetune
-    return params
-
-
-def _fit(args: argparse.Namespace) -> dict[str, Any]:
-    if args.epochs is not None and args.epochs < 1:
-        raise UsageError(f"--epochs must be >= 1; got {args.epochs}")
-    _check_out_dir(args.out)
-    estimator_class = MODELS[args.model]
-    params: dict[str, Any] = {
-        **MODEL_PARAMS.get(args.model, {}),
-        "random_state": args.seed,
-        "device": args.device,
-        "verbose": not args.quiet,
-    }
-    if args.epochs is not None:
-        params["n_epochs"] = args.epochs
-    if args.members is not None:
-        if "n_members" not in estimator_class().get_params():
-            raise UsageError(f"--members applies to ensembles; {args.model} is a single model")
-        if args.members < 1:
-            raise UsageError(f"--members must be >= 1; got {args.members}")
-        params["n_members"] = args.members
-    params.update(_parse_params(args.param, estimator_class().get_params(), args.model))
-    estimator = estimator_class(**params)
-    X_train, y_train, X_test, y_test = load_train_test(
-        args.dataset, root=args.data_root, download=not args.no_download
-    )
-    # A test label that training never sees can never be predicted: say so before training.
-    check_labels_seen(y_test, np.unique(y_train))
-
-    started = time.perf_counter()
-    estimator.fit(X_train, y_train)
-    fit_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    predictions = estimator.predict(X_test)
-    predict_seconds = time.perf_counter() - started
-    accuracy = np.mean(predictions == y_test)
-    cost = estimator_cost(estimator)
-    result = {
-        "dataset": args.dataset,
-        "model": args.model,
-        "estimator": type(estimator).__name__,
-        "accuracy": float(accuracy),
-        "params": cost.params,
-        "params_nonzero": cost.params_nonzero,
-        "params_trainable": cost.params_trainable,
-        "macs": cost.macs,
-        "macs_dense": cost.macs_dense,
-        "fit_seconds": round(fit_seconds, 3),
-        "predict_seconds": round(predict_seconds, 4),
-        **_training_summary(estimator),
-        **_pruning_summary(estimator),
-        "seed": args.seed,
-        "n_train": int(X_train.shape[0]),
-        "n_test": int(X_test.shape[0]),
-        "n_channels": int(X_train.shape[1]),
-        "n_timepoints": int(X_train.shape[2]),
-        "sparsetsc_version": __version__,
-    }
-    if args.out:
-        estimator.save(args.out)
-        result["out"] = str(Path(args.out))
-    return result
-
-
-def _training_summary(estimator: Any) -> dict[str, Any]:
-    members = getattr(estimator, "estimators_", None)
-    if members is None:
-        return {
-            "epochs": len(estimator.history_),
-            "selected_epoch": estimator.selected_epoch_,
-            "batch_size": estimator.batch_size_,
-            "device": estimator.device_,
-        }
-    return {
-        "epochs": len(members[0].history_),
-        "selected_epoch": [member.selected_epoch_ for member in members],
-        "batch_size": members[0].batch_size_,
-        "device": members[0].device_,
-        "n_members": len(members),
-        "batched": estimator.batched_,
-    }
-
-
-def _pruning_summary(estimator: Any) -> dict[str, Any]:
-    if not hasattr(estimator, "compression_"):
-        return {}
-    members = getattr(estimator, "estimators_", None)
-    return {
-        "compression": estimator.compression_["trainable"],
-        "compression_all_params": estimator.compression_["all"],
-        "kept_widths": [m.kept_widths_ for m in members] if members else estimator.kept_widths_,
-    }
-
-
-def _bench_params(pairs: list[str], models: list[str]) -> dict[str, dict[str, Any]]:
-    by_model: dict[str, list[str]] = {}
-    for pair in pairs:
-        model, separator, setting = pair.partition(":")
-        if not separator or model not in models:
-            raise UsageError(
-                f"--param expects MODEL:NAME=VALUE with MODEL one of {', '.join(models)}; "
-                f"got {pair!r}"
-            )
-        by_model.setdefault(model, []).append(setting)
-    return {
-        model: _parse_params(settings, make_estimator(model, 0).get_params(), model)
-        for model, settings in by_model.items()
-    }
-
-
-def _bench(args: argparse.Namespace) -> int:
+def _run_bench(args: argparse.Namespace) -> int:
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1; got {args.seeds}")
@@ -418,6 +420,22 @@ def _bench(args: argparse.Namespace) -> int:
         save_models=args.save_models,
     )
     return _run_plan(plan, args)
+
+
+def _bench_params(pairs: list[str], models: list[str]) -> dict[str, dict[str, Any]]:
+    by_model: dict[str, list[str]] = {}
+    for pair in pairs:
+        model, separator, setting = pair.partition(":")
+        if not separator or model not in models:
+            raise UsageError(
+                f"--param expects MODEL:NAME=VALUE with MODEL one of {', '.join(models)}; "
+                f"got {pair!r}"
+            )
+        by_model.setdefault(model, []).append(setting)
+    return {
+        model: _parse_params(settings, make_estimator(model, 0).get_params(), model)
+        for model, settings in by_model.items()
+    }
 
 
 def _run_plan(plan: Any, args: argparse.Namespace) -> int:
@@ -455,10 +473,135 @@ def _run_plan(plan: Any, args: argparse.Namespace) -> int:
     return 1 if summary.failed or plan.failed_before else 0
 
 
-def _study(args: argparse.Namespace) -> int:
+# ---------------------------------------------------------------------- report
+def _report_command(commands: Commands) -> None:
+    report = _command(
+        commands,
+        "report",
+        _run_report,
+        help="tables, statistics and figures from a runs directory",
+        description="Write report.md, report.html, CSV tables, a critical-difference diagram "
+        "and an accuracy-vs-MACs scatter for the results in RUNS_DIR.",
+    )
+    report.add_argument("runs_dir", metavar="RUNS_DIR")
+    report.add_argument(
+        "--against",
+        metavar="METHODS",
+        help="comma-separated published methods to compare with, e.g. InceptionTime,LITETime,"
+        "ROCKET (Method@source picks a table)",
+    )
+    report.add_argument(
+        "--published",
+        metavar="DIR",
+        help="folder of published result tables (bake-off <Method>_accuracy.csv, "
+        "repository tables)",
+    )
+    report.add_argument("--out", metavar="DIR", help="output folder (default RUNS_DIR/report)")
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from .report import build_report
+
+    against = [m.strip() for m in args.against.split(",") if m.strip()] if args.against else None
+    report = build_report(args.runs_dir, args.out, against, args.published)
+    print(report.ranks.to_string())
+    for name, path in report.files.items():
+        print(f"{name}: {path}", file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------------- analyze
+def _analyze_command(commands: Commands) -> None:
+    analyze = _command(
+        commands,
+        "analyze",
+        _run_analyze,
+        help="analyse the sparse layers of a saved model (eNRF, tap usage)",
+        description="Effective neighbour receptive fields and tap usage per kernel group of "
+        "a saved sparse model (e.g. DSN).",
+    )
+    analyze.add_argument("model_dir", metavar="MODEL_DIR", help="directory of a saved model")
+    analyze.add_argument(
+        "--out", metavar="DIR", help="also write analysis.json and PNG figures to this directory"
+    )
+    _add_json_option(analyze)
+
+
+def _run_analyze(args: argparse.Namespace) -> int:
+    from .sparse.enrf import analyze, save_figures, sparse_layers
+
+    estimator = load(args.model_dir)
+    network = getattr(estimator, "network_", None)
+    if network is None or not sparse_layers(network):
+        raise ValueError(
+            f"{args.model_dir}: {type(estimator).__name__} has no sparse layers to analyse"
+        )
+    result = analyze(estimator)
+    if args.out:
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out {args.out} exists and is not a directory")
+        try:
+            save_figures(estimator, out)
+        except ImportError as err:
+            raise UsageError(
+                f"--out needs matplotlib for the figures: pip install 'sparsetsc[viz]' ({err})"
+            ) from None
+        (out / "analysis.json").write_text(json.dumps(result, indent=2))
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    ever = result["ever_active_fraction"]
+    header = (
+        f"{'layer':<16} {'group':>5} {'region (out; taps)':<22} {'nonzero':>8} "
+        f"{'eNRF mean':>9} {'median':>6} {'max':>4} {'ever active':>11}"
+    )
+    print(header)
+    for row in result["layers"]:
+        fractions = ever.get(row["layer"], [])
+        shown = f"{fractions[row['group']]:.3f}" if row["group"] < len(fractions) else "-"
+        region = f"{row['out_start']}-{row['out_stop']}; {row['tap_start']}-{row['tap_stop']}"
+        print(
+            f"{row['layer']:<16} {row['group']:>5} {region:<22} {row['nonzero']:>8,} "
+            f"{row['enrf_mean']:>9.2f} {row['enrf_median']:>6.1f} {row['enrf_max']:>4} "
+            f"{shown:>11}"
+        )
+    if result["real_density"] is not None:
+        print(f"real density: {result['real_density']:.4f}")
+    if args.out:
+        print(f"figures and analysis.json written to {args.out}", file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------------- study
+def _study_command(commands: Commands) -> None:
+    study = _command(
+        commands,
+        "study",
+        _run_study,
+        help="run one of the papers' experiments and write its report section",
+        description="A named study: labelled model variants over a dataset subset at the "
+        "'cpu' budget (about an hour on 2 cores) or the 'full' (published) protocol. "
+        "Finished jobs of earlier sweeps and studies in the same runs directory are reused.",
+    )
+    study.add_argument("name", nargs="?", metavar="NAME", help="the study (see --list)")
+    study.add_argument("--list", action="store_true", help="list the studies and exit")
+    study.add_argument("--budget", choices=("cpu", "full"), default="cpu")
+    study.add_argument("--datasets", help="override the budget's datasets (as for bench)")
+    study.add_argument("--seeds", type=int, help="override the budget's resamples")
+    study.add_argument("--epochs", type=int, help="override the budget's epochs")
+    study.add_argument("--data-root", metavar="DIR", help="the study's archive folder")
+    study.add_argument("--runs", metavar="DIR", help="results (default runs/studies-BUDGET)")
+    study.add_argument("--out", metavar="DIR", help="report section (default RUNS/studies)")
+    _add_sweep_options(study)
+
+
+def _run_study(args: argparse.Namespace) -> int:
     from .bench.studies import STUDIES, get_study
     from .bench.sweep import plan_variants
-    from .report.studies import study_section
+    from .report.study_sections import study_section
 
     if args.list or not args.name:
         for study in STUDIES.values():
@@ -495,43 +638,27 @@ def _study(args: argparse.Namespace) -> int:
     return status
 
 
-def _report(args: argparse.Namespace) -> None:
-    from .report import build_report
-
-    against = [m.strip() for m in args.against.split(",") if m.strip()] if args.against else None
-    report = build_report(args.runs_dir, args.out, against, args.published)
-    print(report.ranks.to_string())
-    for name, path in report.files.items():
-        print(f"{name}: {path}", file=sys.stderr)
-    for note in report.notes:
-        print(f"note: {note}", file=sys.stderr)
-
-
-def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
-    estimator = load(args.model_dir, device=args.device)
-    X, y = load_dataset(
-        args.dataset, split=args.split, root=args.data_root, download=not args.no_download
+# ---------------------------------------------------------------------- export
+def _export_command(commands: Commands) -> None:
+    export = _command(
+        commands,
+        "export",
+        _run_export,
+        help="export a saved model to ONNX, verified against PyTorch",
+        description="Write one ONNX file holding the whole prediction (normalisation, every "
+        "ensemble member, softmax), check it in onnxruntime against the PyTorch model and "
+        "write it only if it agrees. Needs the 'export' extra.",
     )
-    started = time.perf_counter()
-    accuracy = estimator.score(X, y)
-    predict_seconds = time.perf_counter() - started
-    cost = estimator_cost(estimator)
-    return {
-        "dataset": args.dataset,
-        "split": args.split,
-        "model_dir": str(args.model_dir),
-        "estimator": type(estimator).__name__,
-        "accuracy": float(accuracy),
-        "params": cost.params,
-        "params_nonzero": cost.params_nonzero,
-        "macs": cost.macs,
-        "macs_dense": cost.macs_dense,
-        "predict_seconds": round(predict_seconds, 4),
-        "n_cases": int(X.shape[0]),
-    }
+    export.add_argument("model_dir", metavar="MODEL_DIR", help="directory of a saved model")
+    export.add_argument("--onnx", required=True, metavar="FILE", help="the .onnx file to write")
+    _add_data_options(
+        export, required=False, purpose="verify on this dataset's series (default: random ones)"
+    )
+    export.add_argument("--split", choices=("train", "test"), default="test")
+    _add_json_option(export)
 
 
-def _export(args: argparse.Namespace) -> dict[str, Any]:
+def _run_export(args: argparse.Namespace) -> int:
     from .export import export_onnx
 
     if Path(args.onnx).is_dir():
@@ -543,100 +670,13 @@ def _export(args: argparse.Namespace) -> dict[str, Any]:
             args.dataset, split=args.split, root=args.data_root, download=not args.no_download
         )
     result = export_onnx(estimator, args.onnx, X)
-    return {
+    result = {
         "model_dir": str(args.model_dir),
         "estimator": type(estimator).__name__,
         "dataset": args.dataset,
         **result,
     }
-
-
-def _analyze(args: argparse.Namespace) -> None:
-    from .sparse.enrf import analyze, save_figures, sparse_layers
-
-    estimator = load(args.model_dir)
-    network = getattr(estimator, "network_", None)
-    if network is None or not sparse_layers(network):
-        raise ValueError(
-            f"{args.model_dir}: {type(estimator).__name__} has no sparse layers to analyse"
-        )
-    result = analyze(estimator)
-    if args.out:
-        out = Path(args.out)
-        if out.exists() and not out.is_dir():
-            raise UsageError(f"--out {args.out} exists and is not a directory")
-        try:
-            save_figures(estimator, out)
-        except ImportError as err:
-            raise UsageError(
-                f"--out needs matplotlib for the figures: pip install 'sparsetsc[viz]' ({err})"
-            ) from None
-        (out / "analysis.json").write_text(json.dumps(result, indent=2))
-    if args.json:
-        print(json.dumps(result))
-        return
-    ever = result["ever_active_fraction"]
-    header = (
-        f"{'layer':<16} {'group':>5} {'region (out; taps)':<22} {'nonzero':>8} "
-        f"{'eNRF mean':>9} {'median':>6} {'max':>4} {'ever active':>11}"
-    )
-    print(header)
-    for row in result["layers"]:
-        fractions = ever.get(row["layer"], [])
-        shown = f"{fractions[row['group']]:.3f}" if row["group"] < len(fractions) else "-"
-        region = f"{row['out_start']}-{row['out_stop']}; {row['tap_start']}-{row['tap_stop']}"
-        print(
-            f"{row['layer']:<16} {row['group']:>5} {region:<22} {row['nonzero']:>8,} "
-            f"{row['enrf_mean']:>9.2f} {row['enrf_median']:>6.1f} {row['enrf_max']:>4} "
-            f"{shown:>11}"
-        )
-    if result["real_density"] is not None:
-        print(f"real density: {result['real_density']:.4f}")
-    if args.out:
-        print(f"figures and analysis.json written to {args.out}", file=sys.stderr)
-
-
-def _print_result(result: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(result))
-        return
-    width = max(len(k) for k in result)
-    for key, value in result.items():
-        shown = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
-        print(f"{key:<{width}}  {shown}")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``sparsetsc`` command; return the exit status."""
-    args = build_parser().parse_args(argv)
-    try:
-        if args.command == "fit":
-            _print_result(_fit(args), args.json)
-        elif args.command == "evaluate":
-            _print_result(_evaluate(args), args.json)
-        elif args.command == "datasets":
-            names = archive_datasets() if args.all else list_datasets(args.data_root)
-            print(json.dumps(names) if args.json else "\n".join(names))
-        elif args.command == "analyze":
-            _analyze(args)
-        elif args.command == "bench":
-            return _bench(args)
-        elif args.command == "report":
-            _report(args)
-        elif args.command == "study":
-            return _study(args)
-        elif args.command == "export":
-            _print_result(_export(args), args.json)
-    except (
-        ValueError,
-        FileNotFoundError,
-        FileExistsError,
-        IsADirectoryError,
-        ImportError,
-        ExportError,
-    ) as err:
-        print(f"sparsetsc {args.command}: error: {err}", file=sys.stderr)
-        return 2
+    _print_result(result, args.json)
     return 0
 
 

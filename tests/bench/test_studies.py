@@ -10,7 +10,7 @@ import sparsetsc
 from sparsetsc.bench import Variant, plan_variants
 from sparsetsc.bench.studies import STUDIES, get_study
 from sparsetsc.cli import main
-from sparsetsc.report.studies import ANALYSES
+from sparsetsc.report.study_sections import ANALYSES
 
 TINY = ["--datasets", "TinyA,TinyB", "--seeds", "1", "--epochs", "2", "--quiet"]
 
@@ -29,6 +29,7 @@ def test_list_shows_every_study(capsys):
         "dsp-lambda",
         "dsp-recovery",
         "dsp-uniform",
+        "dsp-ensembles",
         "dsp-layers",
     } <= set(listed)
 

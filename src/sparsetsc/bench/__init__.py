@@ -3,6 +3,9 @@
 Results are tsml-eval classification files plus our metadata (:mod:`.store`); published
 results of other methods are read by :mod:`.published`; :mod:`sparsetsc.report` turns a
 runs directory into tables and figures.
+
+Layer 9 of data → nn → cost → train → sparse → prune → estimators → export → **bench** →
+report → cli.
 """
 
 from __future__ import annotations

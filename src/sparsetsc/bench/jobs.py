@@ -143,17 +143,10 @@ def _latency_ms(estimator: Any, X_test: np.ndarray) -> dict[str, float]:
 
 def _cost(estimator: Any) -> dict[str, int | None]:
     try:
-        cost = estimator_cost(estimator)
+        return estimator_cost(estimator).totals()
     except (TypeError, AttributeError, ValueError):
         # Peers (ROCKET) have no network to count.
         return dict.fromkeys(("params", "params_nonzero", "params_trainable", "macs", "macs_dense"))
-    return {
-        "params": cost.params,
-        "params_nonzero": cost.params_nonzero,
-        "params_trainable": cost.params_trainable,
-        "macs": cost.macs,
-        "macs_dense": cost.macs_dense,
-    }
 
 
 def _epochs_run(estimator: Any) -> int | None:
@@ -170,14 +163,17 @@ def _plain(value: Any) -> Any:
 
 
 def _fitted_summary(estimator: Any) -> dict[str, Any]:
-    """:data:`FITTED_SUMMARY` of the estimator, or of each member of an ensemble."""
+    """:data:`FITTED_SUMMARY` of the estimator; an ensemble adds each member's under
+    ``"members"`` (its own holds what it summarises, e.g. DSP ensembles' compression)."""
     members = getattr(estimator, "estimators_", None)
 
     def summary(model: Any) -> dict[str, Any]:
         values = {name: getattr(model, name) for name in FITTED_SUMMARY if hasattr(model, name)}
         return json.loads(json.dumps(values, default=_plain))
 
-    return {"members": [summary(m) for m in members]} if members else summary(estimator)
+    if members:
+        return {**summary(estimator), "members": [summary(m) for m in members]}
+    return summary(estimator)
 
 
 def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: bool) -> float:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .models import DISPLAY_NAMES
 from .suites import SUITES
 from .sweep import Variant
 
@@ -44,7 +45,9 @@ class Study:
     published: str  # the paper's figure next to ours, or why none is given
     reference: str = ""  # label of the variant the others are compared with (default: first)
     pairs: tuple[tuple[str, str], ...] = ()  # (variant, compared with); default: vs reference
-    analyses: tuple[str, ...] = ()  # extra report analyses (sparsetsc.report.studies.ANALYSES)
+    analyses: tuple[
+        str, ...
+    ] = ()  # extra report analyses (sparsetsc.report.study_sections.ANALYSES)
     keep_models: bool = False  # the analyses read the fitted models
 
     @property
@@ -62,6 +65,36 @@ class Study:
 
 def _variant(label: str, model: str, **params: Any) -> Variant:
     return Variant(label, model, tuple(sorted(params.items())))
+
+
+def _against_uniform(
+    *families: tuple[str, str],
+) -> tuple[tuple[Variant, ...], tuple[tuple[str, str], ...]]:
+    """Variants and pairs of DSP against its uniform-width control and its unpruned backbone.
+
+    A family is ``(DSP model key, backbone model key)``, e.g. ``("dsp-lite", "lite")``.
+    """
+    variants, pairs = [], []
+    for dsp, backbone in families:
+        dsp_label, backbone_label = DISPLAY_NAMES[dsp], DISPLAY_NAMES[backbone]
+        uniform_label = f"{backbone_label} (uniform width)"
+        variants += [
+            _variant(dsp_label, dsp),
+            _variant(uniform_label, dsp, widths="uniform"),
+            _variant(backbone_label, backbone),
+        ]
+        pairs += [
+            (dsp_label, uniform_label),
+            (dsp_label, backbone_label),
+            (uniform_label, backbone_label),
+        ]
+    return tuple(variants), tuple(pairs)
+
+
+_SINGLE_AGAINST_UNIFORM = _against_uniform(("dsp-lite", "lite"), ("dsp-inception", "inception"))
+_ENSEMBLES_AGAINST_UNIFORM = _against_uniform(
+    ("dsp-litetime", "litetime"), ("dsp-inceptiontime", "inceptiontime")
+)
 
 
 # Small, fast UCR-2018 datasets of the dev suite (the 10 of the #6 sweep): each DSN fit at
@@ -100,6 +133,15 @@ _DSP_FULL = Budget(
     5,
     None,
     "the 60-set dev suite, 5 resamples, 1500 epochs per phase (the paper: 128 UCR sets)",
+)
+
+_PUBLISHED_AGAINST_UNIFORM = (
+    "Authors (5-member ensembles, 128 UCR sets): DSP removes 58 % of LITETime's and 75 % of "
+    "InceptionTime's trainable parameters. At matched compression, uniform LITE (16 filters, "
+    "58.5 %) is significantly less accurate than LITETime (Wilcoxon p = 0.0044) while "
+    "DSP-LITETime is not (p = 0.37); uniform InceptionTime (8 filters per branch, 77 %) "
+    "reaches a mean accuracy of 0.8439 / 0.8452 (two runs) against 0.8409 for "
+    "DSP-InceptionTime (p = 0.20): at least as accurate."
 )
 
 _NO_DSN_TABLES = (
@@ -256,32 +298,34 @@ STUDIES: dict[str, Study] = {
             title="DSP against uniform width at matched compression (LITE and Inception)",
             reproduces="DSP authors' uniform-width control (reference-dsp-lite-inception §1.6)",
             archive="UCRArchive_2018",
-            variants=(
-                _variant("DSP-LITE", "dsp-lite"),
-                _variant("LITE (uniform width)", "dsp-lite", widths="uniform"),
-                _variant("LITE", "lite"),
-                _variant("DSP-Inception", "dsp-inception"),
-                _variant("Inception (uniform width)", "dsp-inception", widths="uniform"),
-                _variant("Inception", "inception"),
-            ),
+            variants=_SINGLE_AGAINST_UNIFORM[0],
             budgets={"cpu": _DSP_CPU, "full": _DSP_FULL},
-            published="Authors (5-member ensembles, 128 UCR sets): DSP removes 58 % of "
-            "LITETime's and 75 % of InceptionTime's trainable parameters. At matched "
-            "compression, uniform LITE (16 filters, 58.5 %) is significantly less accurate "
-            "than LITETime (Wilcoxon p = 0.0044) while DSP-LITETime is not (p = 0.37); uniform "
-            "InceptionTime (8 filters per branch, 77 %) reaches a mean accuracy of "
-            "0.8439 / 0.8452 (two runs) against 0.8409 for DSP-InceptionTime (p = 0.20): at "
-            "least as accurate.",
-            pairs=(
-                ("DSP-LITE", "LITE (uniform width)"),
-                ("DSP-LITE", "LITE"),
-                ("LITE (uniform width)", "LITE"),
-                ("DSP-Inception", "Inception (uniform width)"),
-                ("DSP-Inception", "Inception"),
-                ("Inception (uniform width)", "Inception"),
-            ),
+            published=_PUBLISHED_AGAINST_UNIFORM,
+            pairs=_SINGLE_AGAINST_UNIFORM[1],
             analyses=("compression",),
             keep_models=True,  # dsp-layers analyses the same models
+        ),
+        Study(
+            name="dsp-ensembles",
+            title="DSP-LITETime and DSP-InceptionTime against their ensembles and uniform-width "
+            "ensembles",
+            reproduces="DSP paper, main comparison (5-member ensembles) with the authors' "
+            "uniform-width control",
+            archive="UCRArchive_2018",
+            variants=_ENSEMBLES_AGAINST_UNIFORM[0],
+            budgets={
+                "cpu": Budget(
+                    ("SonyAIBORobotSurface1", "ItalyPowerDemand", "TwoLeadECG", "GunPoint"),
+                    1,
+                    300,
+                    "4 small UCR-2018 sets, official split, 300 epochs per phase (published: "
+                    "1500); about an hour with --n-jobs 2",
+                ),
+                "full": _DSP_FULL,
+            },
+            published=_PUBLISHED_AGAINST_UNIFORM,
+            pairs=_ENSEMBLES_AGAINST_UNIFORM[1],
+            analyses=("compression",),
         ),
         Study(
             name="dsp-layers",

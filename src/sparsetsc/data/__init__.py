@@ -46,6 +46,9 @@ zeros); the estimators apply it themselves.
 
 Validation helpers :func:`check_X`, :func:`check_y` and :func:`check_labels_seen` raise one
 clear ``ValueError`` per problem with the input of an estimator.
+
+Layer 1 of **data** → nn → cost → train → sparse → prune → estimators → export → bench →
+report → cli.
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """Deployment: ONNX export of fitted estimators, verified against PyTorch, and a small
-onnxruntime-only classifier to run the exported file."""
+onnxruntime-only classifier to run the exported file.
+
+Layer 8 of data → nn → cost → train → sparse → prune → estimators → **export** → bench →
+report → cli.
+"""
 
 from .onnx import ExportError, OnnxClassifier, export_onnx, inference_graph
 

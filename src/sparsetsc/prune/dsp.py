@@ -48,7 +48,7 @@ from ..nn.handcrafted import HandCraftedFilters
 from ..nn.stages import PrunableStage, StageRecorder, stage_widths, stages_of
 from ..train import Callback, TrainConfig, TrainResult, TrainState, fit_network, resolve_device
 from .rebuild import rebuild_from_shapes, remove_channels
-from .uniform import uniform_control
+from .uniform import uniform_builder, uniform_control
 
 __all__ = [
     "RECOVERIES",
@@ -454,6 +454,8 @@ def fit_prune(
             f"shape {X.shape} and {len(y)} labels"
         )
     n_channels, n_timepoints = X.shape[1], X.shape[2]
+    if config.uniform:
+        uniform_builder(network)  # refuses a network without a uniform form, before training
 
     sparsity = _sparsity_loss(network, stages, config)
     base_result = fit_network(network, X, y, config.train, device, [sparsity])

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-__all__ = ["matched_uniform_width", "uniform_control", "uniform_width"]
+__all__ = ["matched_uniform_width", "uniform_builder", "uniform_control", "uniform_width"]
 
 
 def _trainable(network: nn.Module) -> int:
@@ -38,7 +38,11 @@ def matched_uniform_width(
     return min(range(1, max_width + 1), key=distance)
 
 
-def _builder(network: nn.Module) -> Callable[[int], nn.Module]:
+def uniform_builder(network: nn.Module) -> Callable[[int], nn.Module]:
+    """``build(width)``: a fresh network of ``network``'s architecture at one uniform width.
+
+    Raises ``ValueError`` when the network cannot describe itself so.
+    """
     if not hasattr(network, "uniform_config"):
         raise ValueError(
             f"{type(network).__name__} cannot describe itself at a uniform width "
@@ -61,7 +65,7 @@ def uniform_control(
     The search builds every candidate width, drawing their initial weights from torch's
     global generator, as the control's own initialisation does.
     """
-    build = _builder(network)
+    build = uniform_builder(network)
     width = matched_uniform_width(build, target_params, max_width or network.config.n_filters)
     return width, build(width)
 
@@ -69,6 +73,6 @@ def uniform_control(
 def uniform_width(network: nn.Module, target_params: int, max_width: int | None = None) -> int:
     """The width :func:`uniform_control` would choose; the caller's random stream is left
     untouched."""
-    build = _builder(network)
+    build = uniform_builder(network)
     with torch.random.fork_rng(devices=[]):
         return matched_uniform_width(build, target_params, max_width or network.config.n_filters)

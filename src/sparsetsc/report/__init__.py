@@ -1,4 +1,8 @@
-"""Reports of sweeps: tables, statistics (W/T/L, Wilcoxon, critical difference), plots."""
+"""Reports of sweeps: tables, statistics (W/T/L, Wilcoxon, critical difference), plots.
+
+Layer 10 of data → nn → cost → train → sparse → prune → estimators → export → bench →
+**report** → cli.
+"""
 
 from __future__ import annotations
 

@@ -23,12 +23,14 @@ def resolve_seed(random_state: int | np.random.RandomState | None) -> int:
 
 
 @contextlib.contextmanager
-def seeded(seed: int, device: torch.device) -> Iterator[None]:
+def seeded(seed: int, device: torch.device | str = "cpu") -> Iterator[None]:
     """Seed torch inside the block and restore the caller's global RNG state afterwards.
 
     Weight initialisation and dropout inside the block are reproducible, and fitting a
-    model does not disturb the random stream of the user's own code.
+    model does not disturb the random stream of the user's own code. ``device``: the CUDA
+    device whose generator is forked too (CPU's always is).
     """
+    device = torch.device(device)
     devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)

@@ -162,12 +162,15 @@ def _compression(context: _Context) -> tuple[str, dict[str, pd.DataFrame]]:
         compression = r.fitted.get("compression_")
         if compression is None:
             continue
+        # an ensemble's uniform controls: the mean width of its members
+        widths = [m.get("uniform_width_") for m in r.fitted.get("members", [r.fitted])]
+        widths = [w for w in widths if w is not None]
         rows.append(
             {
                 "variant": r.label,
                 "compression (trainable)": compression["trainable"],
                 "compression (all params)": compression["all"],
-                "uniform width": r.fitted.get("uniform_width_"),
+                "uniform width": float(np.mean(widths)) if widths else None,
             }
         )
     if not rows:
