@@ -117,20 +117,9 @@ def test_fit_backbones_from_the_command_line(model, params_trainable, toy_root, 
 
 
 def test_members_on_a_single_model_is_a_usage_error(toy_root, tmp_path, capsys):
+    out = tmp_path / "m"
     status = main(
-        [
-            "fit",
-            "--model",
-            "lite",
-            "--dataset",
-            "Toy",
-            "--data-root",
-            str(toy_root),
-            "--members",
-            "3",
-            "--out",
-            str(tmp_path / "m"),
-        ]
+        f"fit --model lite --dataset Toy --data-root {toy_root} --members 3 --out {out}".split()
     )
     assert status == 2
     assert "--members applies to ensembles" in capsys.readouterr().err
@@ -155,20 +144,9 @@ def test_param_sets_any_hyper_parameter(toy_root, capsys):
     [("lam=1e-5", "lite has no such parameter"), ("n_filters", "expects NAME=VALUE")],
 )
 def test_bad_param_is_a_usage_error_before_training(param, message, toy_root, tmp_path, capsys):
+    out = tmp_path / "m"
     status = main(
-        [
-            "fit",
-            "--model",
-            "lite",
-            "--dataset",
-            "Toy",
-            "--data-root",
-            str(toy_root),
-            "--param",
-            param,
-            "--out",
-            str(tmp_path / "m"),
-        ]
+        f"fit --model lite --dataset Toy --data-root {toy_root} --param {param} --out {out}".split()
     )
     assert status == 2
     assert message in capsys.readouterr().err

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import inspect
 import json
 import sys
 import time
@@ -21,7 +22,15 @@ from typing import Any
 import numpy as np
 
 from ._version import __version__
-from .bench import SUITES, available_models, make_estimator, plan_sweep, resolve_datasets, run_sweep
+from .bench import (
+    SUITES,
+    available_models,
+    fit_and_predict,
+    make_estimator,
+    plan_sweep,
+    resolve_datasets,
+    run_sweep,
+)
 from .cost import estimator_cost
 from .data import archive_datasets, check_labels_seen, list_datasets, load_dataset, load_train_test
 from .estimators import MODEL_PARAMS, MODELS, load
@@ -76,10 +85,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # ---------------------------------------------------------------------- shared options
-def _command(
-    commands: Commands, name: str, run: Callable[[argparse.Namespace], int], help: str, **kwargs
-) -> argparse.ArgumentParser:
-    parser = commands.add_parser(name, help=help, **kwargs)
+def _command(commands: Commands, run: Callable[[argparse.Namespace], int]) -> Any:
+    """The subcommand that ``run`` carries out, named after it (``_run_fit``: ``fit``).
+
+    The first line of ``run``'s docstring is the command's help (as argparse writes help:
+    lower case, no full stop), the rest its description.
+    """
+    summary, _, details = inspect.cleandoc(run.__doc__ or "").partition("\n\n")
+    name = run.__name__.removeprefix("_run_")
+    summary = summary[:1].lower() + summary[1:].removesuffix(".")
+    parser = commands.add_parser(name, help=summary, description=" ".join(details.split()))
     parser.set_defaults(run=run)
     return parser
 
@@ -174,14 +189,7 @@ def _parse_params(pairs: list[str], known: dict[str, Any], model: str) -> dict[s
 
 # ---------------------------------------------------------------------- fit
 def _fit_command(commands: Commands) -> None:
-    fit = _command(
-        commands,
-        "fit",
-        _run_fit,
-        help="train a model on a dataset's train split and score it on its test split",
-        description="Train on the train split (model selection never sees the test split), "
-        "then report test accuracy, size, MACs and timings.",
-    )
+    fit = _command(commands, _run_fit)
     fit.add_argument("--model", required=True, choices=sorted(MODELS), help="model to train")
     _add_data_options(fit)
     fit.add_argument(
@@ -209,6 +217,11 @@ def _fit_command(commands: Commands) -> None:
 
 
 def _run_fit(args: argparse.Namespace) -> int:
+    """Train a model on a dataset's train split and score it on its test split.
+
+    Train on the train split (model selection never sees the test split), then report test
+    accuracy, size, MACs and timings.
+    """
     if args.epochs is not None and args.epochs < 1:
         raise UsageError(f"--epochs must be >= 1; got {args.epochs}")
     _check_out_dir(args.out)
@@ -235,12 +248,10 @@ def _run_fit(args: argparse.Namespace) -> int:
     # A test label that training never sees can never be predicted: say so before training.
     check_labels_seen(y_test, np.unique(y_train))
 
-    started = time.perf_counter()
-    estimator.fit(X_train, y_train)
-    fit_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    predictions = estimator.predict(X_test)
-    predict_seconds = time.perf_counter() - started
+    probabilities, fit_seconds, predict_seconds = fit_and_predict(
+        estimator, X_train, y_train, X_test
+    )
+    predictions = estimator.classes_[np.argmax(probabilities, axis=1)]
     result = {
         "dataset": args.dataset,
         "model": args.model,
@@ -297,13 +308,7 @@ def _pruning_summary(estimator: Any) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------- evaluate
 def _evaluate_command(commands: Commands) -> None:
-    evaluate = _command(
-        commands,
-        "evaluate",
-        _run_evaluate,
-        help="score a saved model on a dataset split",
-        description="Load a model saved by 'sparsetsc fit --out' and score it.",
-    )
+    evaluate = _command(commands, _run_evaluate)
     evaluate.add_argument("model_dir", metavar="MODEL_DIR", help="directory of a saved model")
     _add_data_options(evaluate)
     evaluate.add_argument("--split", choices=("train", "test"), default="test")
@@ -312,6 +317,10 @@ def _evaluate_command(commands: Commands) -> None:
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
+    """Score a saved model on a dataset split.
+
+    Load a model saved by 'sparsetsc fit --out' and score it.
+    """
     estimator = load(args.model_dir, device=args.device)
     X, y = load_dataset(
         args.dataset, split=args.split, root=args.data_root, download=not args.no_download
@@ -335,13 +344,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- datasets
 def _datasets_command(commands: Commands) -> None:
-    datasets = _command(
-        commands,
-        "datasets",
-        _run_datasets,
-        help="list datasets available locally (or, with --all, downloadable)",
-        description="List the datasets found in the data root, the package and the cache.",
-    )
+    datasets = _command(commands, _run_datasets)
     datasets.add_argument("--data-root", metavar="DIR", help="archive folder to search")
     datasets.add_argument(
         "--all", action="store_true", help="list every dataset the archive download knows"
@@ -350,6 +353,10 @@ def _datasets_command(commands: Commands) -> None:
 
 
 def _run_datasets(args: argparse.Namespace) -> int:
+    """List datasets available locally (or, with --all, downloadable).
+
+    List the datasets found in the data root, the package and the cache.
+    """
     names = archive_datasets() if args.all else list_datasets(args.data_root)
     print(json.dumps(names) if args.json else "\n".join(names))
     return 0
@@ -357,15 +364,7 @@ def _run_datasets(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- bench
 def _bench_command(commands: Commands) -> None:
-    bench = _command(
-        commands,
-        "bench",
-        _run_bench,
-        help="sweep models x datasets x resamples into a resumable runs directory",
-        description="Run every (model, dataset, resample) job not yet finished in RUNS: one "
-        "tsml-format result file per job, written atomically. Rerunning skips finished jobs; "
-        "failed jobs are recorded and reported (rerun them with --retry-failed).",
-    )
+    bench = _command(commands, _run_bench)
     bench.add_argument(
         "--models",
         required=True,
@@ -397,6 +396,12 @@ def _bench_command(commands: Commands) -> None:
 
 
 def _run_bench(args: argparse.Namespace) -> int:
+    """Sweep models x datasets x resamples into a resumable runs directory.
+
+    Run every (model, dataset, resample) job not yet finished in RUNS: one tsml-format result
+    file per job, written atomically. Rerunning skips finished jobs; failed jobs are recorded
+    and reported (rerun them with --retry-failed).
+    """
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1; got {args.seeds}")
@@ -475,14 +480,7 @@ def _run_plan(plan: Any, args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- report
 def _report_command(commands: Commands) -> None:
-    report = _command(
-        commands,
-        "report",
-        _run_report,
-        help="tables, statistics and figures from a runs directory",
-        description="Write report.md, report.html, CSV tables, a critical-difference diagram "
-        "and an accuracy-vs-MACs scatter for the results in RUNS_DIR.",
-    )
+    report = _command(commands, _run_report)
     report.add_argument("runs_dir", metavar="RUNS_DIR")
     report.add_argument(
         "--against",
@@ -500,6 +498,11 @@ def _report_command(commands: Commands) -> None:
 
 
 def _run_report(args: argparse.Namespace) -> int:
+    """Tables, statistics and figures from a runs directory.
+
+    Write report.md, report.html, CSV tables, a critical-difference diagram and an
+    accuracy-vs-MACs scatter for the results in RUNS_DIR.
+    """
     from .report import build_report
 
     against = [m.strip() for m in args.against.split(",") if m.strip()] if args.against else None
@@ -514,14 +517,7 @@ def _run_report(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- analyze
 def _analyze_command(commands: Commands) -> None:
-    analyze = _command(
-        commands,
-        "analyze",
-        _run_analyze,
-        help="analyse the sparse layers of a saved model (eNRF, tap usage)",
-        description="Effective neighbour receptive fields and tap usage per kernel group of "
-        "a saved sparse model (e.g. DSN).",
-    )
+    analyze = _command(commands, _run_analyze)
     analyze.add_argument("model_dir", metavar="MODEL_DIR", help="directory of a saved model")
     analyze.add_argument(
         "--out", metavar="DIR", help="also write analysis.json and PNG figures to this directory"
@@ -530,6 +526,11 @@ def _analyze_command(commands: Commands) -> None:
 
 
 def _run_analyze(args: argparse.Namespace) -> int:
+    """Analyse the sparse layers of a saved model (eNRF, tap usage).
+
+    Effective neighbour receptive fields and tap usage per kernel group of a saved sparse model
+    (e.g. DSN).
+    """
     from .sparse.enrf import analyze, save_figures, sparse_layers
 
     estimator = load(args.model_dir)
@@ -577,15 +578,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- study
 def _study_command(commands: Commands) -> None:
-    study = _command(
-        commands,
-        "study",
-        _run_study,
-        help="run one of the papers' experiments and write its report section",
-        description="A named study: labelled model variants over a dataset subset at the "
-        "'cpu' budget (about an hour on 2 cores) or the 'full' (published) protocol. "
-        "Finished jobs of earlier sweeps and studies in the same runs directory are reused.",
-    )
+    study = _command(commands, _run_study)
     study.add_argument("name", nargs="?", metavar="NAME", help="the study (see --list)")
     study.add_argument("--list", action="store_true", help="list the studies and exit")
     study.add_argument("--budget", choices=("cpu", "full"), default="cpu")
@@ -599,8 +592,13 @@ def _study_command(commands: Commands) -> None:
 
 
 def _run_study(args: argparse.Namespace) -> int:
+    """Run one of the papers' experiments and write its report section.
+
+    A named study: labelled model variants over a dataset subset at the 'cpu' budget (about an
+    hour on 2 cores) or the 'full' (published) protocol. Finished jobs of earlier sweeps and
+    studies in the same runs directory are reused.
+    """
     from .bench.studies import STUDIES, get_study
-    from .bench.sweep import plan_variants
     from .report.study_sections import study_section
 
     if args.list or not args.name:
@@ -620,7 +618,7 @@ def _run_study(args: argparse.Namespace) -> int:
     )
     budget = replace(budget, datasets=datasets, seeds=seeds, epochs=epochs, note=note)
     runs = args.runs or f"runs/studies-{args.budget}"
-    plan = plan_variants(
+    plan = plan_sweep(
         study.variants,
         datasets,
         range(seeds),
@@ -640,15 +638,7 @@ def _run_study(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- export
 def _export_command(commands: Commands) -> None:
-    export = _command(
-        commands,
-        "export",
-        _run_export,
-        help="export a saved model to ONNX, verified against PyTorch",
-        description="Write one ONNX file holding the whole prediction (normalisation, every "
-        "ensemble member, softmax), check it in onnxruntime against the PyTorch model and "
-        "write it only if it agrees. Needs the 'export' extra.",
-    )
+    export = _command(commands, _run_export)
     export.add_argument("model_dir", metavar="MODEL_DIR", help="directory of a saved model")
     export.add_argument("--onnx", required=True, metavar="FILE", help="the .onnx file to write")
     _add_data_options(
@@ -659,6 +649,12 @@ def _export_command(commands: Commands) -> None:
 
 
 def _run_export(args: argparse.Namespace) -> int:
+    """Export a saved model to ONNX, verified against PyTorch.
+
+    Write one ONNX file holding the whole prediction (normalisation, every ensemble member,
+    softmax), check it in onnxruntime against the PyTorch model and write it only if it agrees.
+    Needs the 'export' extra.
+    """
     from .export import export_onnx
 
     if Path(args.onnx).is_dir():

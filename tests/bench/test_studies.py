@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import sparsetsc
-from sparsetsc.bench import Variant, plan_variants
+from sparsetsc.bench import Variant, plan_sweep, read_result
 from sparsetsc.bench.studies import STUDIES, get_study
 from sparsetsc.cli import main
 from sparsetsc.report.study_sections import ANALYSES
@@ -41,31 +41,40 @@ def test_studies_name_known_analyses_and_variants():
         assert all({a, b} <= labels for a, b in study.comparisons), study.name
 
 
+#: Datasets of the tiny end-to-end runs; one for the study of 5-member ensembles (it trains
+#: 30 networks a dataset, each DSP member with its own width search).
+TINY_DATASETS = {"dsp-ensembles": ["TinyA"]}
+
+
 @pytest.mark.parametrize("name", list(STUDIES))
 def test_every_study_runs_end_to_end_and_writes_its_section(name, tiny_archive, tmp_path, capsys):
     study = get_study(name)
     runs = tmp_path / "runs"
-    code = main([*f"study {name} --data-root {tiny_archive} --runs {runs}".split(), *TINY])
-    assert code == 0
+    datasets = TINY_DATASETS.get(name, ["TinyA", "TinyB"])
+    n = len(datasets)
+    command = (
+        f"study {name} --data-root {tiny_archive} --runs {runs} --datasets {','.join(datasets)}"
+    )
+    assert main([*command.split(), *TINY[2:]]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"{2 * len(study.variants)} jobs done, 0 failed")
+    assert out.startswith(f"{n * len(study.variants)} jobs done, 0 failed")
     section = out[out.index("## ") :]
     assert section.startswith(f"## {study.title} (`{name}`, cpu budget)")
     assert "Published:" in section and "missing" not in section
     summary = pd.read_csv(runs / "studies" / f"{name}-cpu-summary.csv", index_col=0)
     labels = [v.label for v in study.variants]
     assert list(summary.index) == labels
-    assert (summary["datasets"] == 2).all()
+    assert (summary["datasets"] == n).all()
     assert summary["mean accuracy"].between(0, 1).all()
     assert (runs / "studies" / f"{name}-cpu.md").read_text().startswith("## ")
     # every variant wrote its own results folder, one file per dataset
     for label in labels:
-        assert len(list((runs / label / "Predictions").glob("*/testResample0.csv"))) == 2
+        assert len(list((runs / label / "Predictions").glob("*/testResample0.csv"))) == n
         models = list((runs / label / "Models").glob("*/resample0"))
-        assert len(models) == (2 if study.keep_models else 0)
+        assert len(models) == (n if study.keep_models else 0)
     comparisons = pd.read_csv(runs / "studies" / f"{name}-cpu-comparisons.csv")
     assert list(zip(comparisons["A"], comparisons["B"], strict=True)) == list(study.comparisons)
-    assert (comparisons["datasets"] == 2).all()
+    assert (comparisons["datasets"] == n).all()
     # every analysis found what it analyses and wrote its table
     assert "\nNo " not in section
     for analysis in study.analyses:
@@ -129,8 +138,23 @@ def _check_dsn_sparsity(runs, section):
         assert sparsity[label] == pytest.approx(expected, abs=0.02)
 
 
+def _check_dsp_ensembles(runs, section):
+    compression = pd.read_csv(runs / "studies" / "dsp-ensembles-cpu-compression.csv", index_col=0)
+    for backbone in ("LITETime", "InceptionTime"):
+        dsp = compression.loc[f"DSP-{backbone}"]
+        uniform = compression.loc[f"{backbone} (uniform width)"]
+        # summed over the 5 members; each uniform member matched to its own DSP member
+        assert np.isnan(dsp["uniform width"]) and 1 <= uniform["uniform width"] <= 32
+        assert dsp["compression (trainable)"] > 0
+        assert abs(dsp["compression (trainable)"] - uniform["compression (trainable)"]) < 0.05
+    result = runs / "DSP-LITETime" / "Predictions" / "TinyA" / "testResample0.csv"
+    fitted = read_result(result).metadata["fitted"]
+    assert len(fitted["members"]) == 5 and set(fitted["compression_"]) == {"trainable", "all"}
+
+
 CHECKS = {
     "dsp-uniform": _check_dsp_uniform,
+    "dsp-ensembles": _check_dsp_ensembles,
     "dsp-layers": _check_dsp_layers,
     "dsn-heatmaps": _check_dsn_heatmaps,
     "dsn-groups": _check_dsn_groups,
@@ -143,7 +167,7 @@ def test_studies_reuse_finished_jobs(tiny_archive, tmp_path, capsys):
     assert main([*f"study dsn-groups --data-root {tiny_archive} --runs {runs}".split(), *TINY]) == 0
     capsys.readouterr()
     # dsn-topology shares its plain DSN variant with dsn-groups: 2 of its 6 jobs are done
-    plan = plan_variants(
+    plan = plan_sweep(
         get_study("dsn-topology").variants,
         ["TinyA", "TinyB"],
         [0],
@@ -157,7 +181,7 @@ def test_studies_reuse_finished_jobs(tiny_archive, tmp_path, capsys):
 
 def test_variants_are_checked_before_any_work(tmp_path):
     with pytest.raises(ValueError, match="share the results folder"):
-        plan_variants(
+        plan_sweep(
             [Variant("", "dsn"), Variant("DSN", "dsn", (("fix", True),))],
             ["GunPoint"],
             [0],
@@ -165,9 +189,9 @@ def test_variants_are_checked_before_any_work(tmp_path):
             check_data=False,
         )
     with pytest.raises(ValueError, match="may not hold"):
-        plan_variants([Variant("DSN, fixed", "dsn")], ["GunPoint"], [0], tmp_path, check_data=False)
+        plan_sweep([Variant("DSN, fixed", "dsn")], ["GunPoint"], [0], tmp_path, check_data=False)
     with pytest.raises(ValueError, match="unknown model"):
-        plan_variants([Variant("X", "nope")], ["GunPoint"], [0], tmp_path, check_data=False)
+        plan_sweep([Variant("X", "nope")], ["GunPoint"], [0], tmp_path, check_data=False)
     assert not any(tmp_path.iterdir())
 
 
@@ -193,31 +217,22 @@ def test_a_study_keeping_models_refits_finished_jobs_without_one(tiny_archive, t
         runs,
     ]
     assert main([*"bench --models dsn".split(), *one_job]) == 0
-    plan = plan_variants(
-        [Variant("", "dsn")],
-        ["TinyA"],
-        [0],
-        runs,
-        epochs=2,
-        data_root=str(tiny_archive),
-        save_models=True,
-    )
+
+    def keeping_dsn_plan():
+        dsn = [Variant("", "dsn")]
+        return plan_sweep(
+            dsn, ["TinyA"], [0], runs, epochs=2, data_root=str(tiny_archive), save_models=True
+        )
+
+    plan = keeping_dsn_plan()
     # ... so a sweep that keeps them runs it again; one that does not reuses it
     assert [job.name for job in plan.without_model] == ["DSN"] and len(plan.to_run) == 1
-    assert not plan_variants(
+    assert not plan_sweep(
         [Variant("", "dsn")], ["TinyA"], [0], runs, epochs=2, data_root=str(tiny_archive)
     ).to_run
     assert main([*"study dsn-heatmaps".split(), *one_job]) == 0
     assert capsys.readouterr().out.startswith("1 jobs done")
     model = sparsetsc.load(tmp_path / "runs" / "DSN" / "Models" / "TinyA" / "resample0")
     assert model.real_density_ == pytest.approx(2 / 3 * 0.2, abs=0.01)
-    plan = plan_variants(
-        [Variant("", "dsn")],
-        ["TinyA"],
-        [0],
-        runs,
-        epochs=2,
-        data_root=str(tiny_archive),
-        save_models=True,
-    )
+    plan = keeping_dsn_plan()
     assert not plan.to_run and len(plan.finished) == 1

@@ -184,10 +184,8 @@ def test_bad_requests_fail_before_any_write(tmp_path, tiny_archive):
     assert not runs.exists()
 
 
-def test_two_jobs_on_a_dask_local_cluster(tmp_path, tiny_archive):
-    pytest.importorskip("distributed")
-    runs = tmp_path / "runs"
-    plan = plan_sweep(
+def _two_fcn_jobs(runs, tiny_archive):
+    return plan_sweep(
         ["fcn"],
         ["TinyA", "TinyB"],
         [0],
@@ -196,6 +194,12 @@ def test_two_jobs_on_a_dask_local_cluster(tmp_path, tiny_archive):
         params={"fcn": TINY_FCN},
         data_root=str(tiny_archive),
     )
+
+
+def test_two_jobs_on_a_dask_local_cluster(tmp_path, tiny_archive):
+    pytest.importorskip("distributed")
+    runs = tmp_path / "runs"
+    plan = _two_fcn_jobs(runs, tiny_archive)
     summary = run_sweep(
         plan, data_root=str(tiny_archive), scheduler="local", n_jobs=2, progress=False
     )
@@ -211,15 +215,7 @@ def test_two_jobs_on_a_dask_local_cluster(tmp_path, tiny_archive):
 
 def test_local_process_pool(tmp_path, tiny_archive):
     runs = tmp_path / "runs"
-    plan = plan_sweep(
-        ["fcn"],
-        ["TinyA", "TinyB"],
-        [0],
-        runs,
-        epochs=EPOCHS,
-        params={"fcn": TINY_FCN},
-        data_root=str(tiny_archive),
-    )
+    plan = _two_fcn_jobs(runs, tiny_archive)
     summary = run_sweep(plan, data_root=str(tiny_archive), n_jobs=2, progress=False)
     assert sorted(o.status for o in summary.outcomes) == ["done", "done"]
     threads = {read_result(p).metadata["torch_threads"] for p in iter_results(runs)}

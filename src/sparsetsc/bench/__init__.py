@@ -10,12 +10,15 @@ report → cli.
 
 from __future__ import annotations
 
-from .jobs import Job, JobOutcome, load_resample, run_job
+import warnings
+from typing import Any
+
+from .jobs import Job, JobOutcome, fit_and_predict, load_resample, run_job
 from .models import DISPLAY_NAMES, PEERS, available_models, make_estimator
 from .published import load_published, published_accuracy, read_table
 from .store import CorruptResultError, Result, read_result, result_path, write_result
 from .suites import SUITES, resolve_datasets
-from .sweep import SweepPlan, SweepSummary, Variant, plan_sweep, plan_variants, run_sweep
+from .sweep import SweepPlan, SweepSummary, Variant, plan_sweep, run_sweep
 
 __all__ = [
     "DISPLAY_NAMES",
@@ -29,11 +32,11 @@ __all__ = [
     "SweepSummary",
     "Variant",
     "available_models",
+    "fit_and_predict",
     "load_published",
     "load_resample",
     "make_estimator",
     "plan_sweep",
-    "plan_variants",
     "published_accuracy",
     "read_result",
     "read_table",
@@ -43,3 +46,14 @@ __all__ = [
     "run_sweep",
     "write_result",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "plan_variants":  # the previous release's name; plan_sweep takes variants now
+        warnings.warn(
+            "sparsetsc.bench.plan_variants is deprecated; use sparsetsc.bench.plan_sweep",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return plan_sweep
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -26,7 +26,7 @@ from ..data import check_labels_seen, load_train_test
 from .models import DISPLAY_NAMES, make_estimator
 from .store import failure_path, model_path, result_path, write_failure, write_result
 
-__all__ = ["Job", "JobOutcome", "load_resample", "run_job"]
+__all__ = ["Job", "JobOutcome", "fit_and_predict", "load_resample", "run_job"]
 
 #: Repeats of the timed prediction at batch 1 and at batch 64 (the median is kept).
 LATENCY_REPEATS = (7, 3)
@@ -176,16 +176,25 @@ def _fitted_summary(estimator: Any) -> dict[str, Any]:
     return summary(estimator)
 
 
-def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: bool) -> float:
-    X_train, y_train, X_test, y_test = load_resample(job.dataset, job.resample, data_root, download)
-    check_labels_seen(y_test, np.unique(y_train))
-    estimator = make_estimator(job.model, job.resample, job.epochs, job.device, dict(job.params))
+def fit_and_predict(
+    estimator: Any, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray
+) -> tuple[np.ndarray, float, float]:
+    """Fit ``estimator``, then predict ``X_test``: ``(probabilities, fit s, predict s)``."""
     started = time.perf_counter()
     estimator.fit(X_train, y_train)
     fit_seconds = time.perf_counter() - started
     started = time.perf_counter()
     probabilities = estimator.predict_proba(X_test)
-    predict_seconds = time.perf_counter() - started
+    return probabilities, fit_seconds, time.perf_counter() - started
+
+
+def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: bool) -> float:
+    X_train, y_train, X_test, y_test = load_resample(job.dataset, job.resample, data_root, download)
+    check_labels_seen(y_test, np.unique(y_train))
+    estimator = make_estimator(job.model, job.resample, job.epochs, job.device, dict(job.params))
+    probabilities, fit_seconds, predict_seconds = fit_and_predict(
+        estimator, X_train, y_train, X_test
+    )
     classes = list(estimator.classes_)
     class_index = {label: index for index, label in enumerate(classes)}
     y_true = np.array([class_index[label] for label in y_test])

@@ -45,9 +45,8 @@ class Study:
     published: str  # the paper's figure next to ours, or why none is given
     reference: str = ""  # label of the variant the others are compared with (default: first)
     pairs: tuple[tuple[str, str], ...] = ()  # (variant, compared with); default: vs reference
-    analyses: tuple[
-        str, ...
-    ] = ()  # extra report analyses (sparsetsc.report.study_sections.ANALYSES)
+    #: extra report analyses (names in sparsetsc.report.study_sections.ANALYSES)
+    analyses: tuple[str, ...] = ()
     keep_models: bool = False  # the analyses read the fitted models
 
     @property
@@ -144,6 +143,18 @@ _PUBLISHED_AGAINST_UNIFORM = (
     "DSP-InceptionTime (p = 0.20): at least as accurate."
 )
 
+_UEA_CPU = Budget(UEA, 1, 100, "the 4 local UEA sets, official split, 100 epochs")
+_UEA_FULL = Budget(
+    UEA, 5, None, "the 4 local UEA sets, 5 resamples, published epochs (the paper: 30 UEA sets)"
+)
+_ENSEMBLES_CPU = Budget(
+    ("SonyAIBORobotSurface1", "ItalyPowerDemand", "TwoLeadECG", "GunPoint"),
+    1,
+    300,
+    "4 small UCR-2018 sets, official split, 300 epochs per phase (published: 1500); about an "
+    "hour with --n-jobs 2",
+)
+
 _NO_DSN_TABLES = (
     "The DSN paper's tables are not in our reference material (the reference "
     "report could not retrieve them); compare with arXiv 2212.09840."
@@ -152,15 +163,56 @@ _NO_DSN_TABLES = (
 # density flag -> real sparsity of a k=39, 3-group layer: 1 - 2/3 * flag
 _SPARSITY_FLAGS = ((50, 0.75), (80, 0.3), (90, 0.15))
 
+
+def _dsn_study(
+    name: str,
+    title: str,
+    reproduces: str,
+    variants: tuple[Variant, ...],
+    published: str = "",
+    **options: Any,
+) -> Study:
+    """A study of the DSN paper: UCR-2018 sets at DSN's budgets unless ``options`` say
+    otherwise; ``published`` adds to the note that the paper's tables are not at hand."""
+    settings = {"archive": "UCRArchive_2018", "budgets": {"cpu": _DSN_CPU, "full": _DSN_FULL}}
+    published = f"{_NO_DSN_TABLES} {published}".strip()
+    return Study(
+        name, title, reproduces, variants=variants, published=published, **{**settings, **options}
+    )
+
+
+def _dsp_study(
+    name: str,
+    title: str,
+    reproduces: str,
+    variants: tuple[Variant, ...],
+    published: str,
+    **options: Any,
+) -> Study:
+    """A study of the DSP paper: UCR-2018 sets at DSP's budgets unless ``options`` say
+    otherwise."""
+    settings = {"archive": "UCRArchive_2018", "budgets": {"cpu": _DSP_CPU, "full": _DSP_FULL}}
+    return Study(
+        name, title, reproduces, variants=variants, published=published, **{**settings, **options}
+    )
+
+
+_DSN_GRID = tuple(
+    _variant("DSN", "dsn")  # the published configuration, in the middle of the grid
+    if (depth, width) == (4, 47)
+    else _variant(f"DSN (depth {depth} width {width})", "dsn", depth=depth, n_filters=width)
+    for depth in (2, 4, 6)
+    for width in (23, 47)
+)
+
 STUDIES: dict[str, Study] = {
     study.name: study
     for study in (
-        Study(
-            name="dsn-sparsity",
-            title="DSN: accuracy and cost against conv sparsity",
-            reproduces="DSN paper, Table 3 (sparsity 50 / 80 / 90 % and dense)",
-            archive="UCRArchive_2018",
-            variants=(
+        _dsn_study(
+            "dsn-sparsity",
+            "DSN: accuracy and cost against conv sparsity",
+            "DSN paper, Table 3 (sparsity 50 / 80 / 90 % and dense)",
+            (
                 _variant("DSN", "dsn"),  # official flag 0.2: 86.7 % real sparsity
                 *(
                     _variant(f"DSN (sparsity {s} %)", "dsn", density=flag)
@@ -168,172 +220,125 @@ STUDIES: dict[str, Study] = {
                 ),
                 _variant("DSN (dense)", "dsn", dense=True),
             ),
-            budgets={"cpu": _DSN_CPU, "full": _DSN_FULL},
-            published=_NO_DSN_TABLES + " The paper reports 80 % as the best trade-off.",
+            "The paper reports 80 % as the best trade-off.",
             analyses=("density",),
         ),
-        Study(
-            name="dsn-architecture",
-            title="DSN: depth and width",
-            reproduces="DSN paper, Fig. 5 (depth and width grid)",
-            archive="UCRArchive_2018",
-            variants=tuple(
-                (
-                    _variant("DSN", "dsn")
-                    if (depth, width) == (4, 47)
-                    else _variant(
-                        f"DSN (depth {depth} width {width})", "dsn", depth=depth, n_filters=width
-                    )
-                )
-                for depth in (2, 4, 6)
-                for width in (23, 47)
-            ),
-            budgets={"cpu": _DSN_CPU, "full": _DSN_FULL},
-            published=_NO_DSN_TABLES,
-            reference="DSN",  # the published configuration, in the middle of the grid
+        _dsn_study(
+            "dsn-architecture",
+            "DSN: depth and width",
+            "DSN paper, Fig. 5 (depth and width grid)",
+            _DSN_GRID,
+            reference="DSN",
         ),
-        Study(
-            name="dsn-groups",
-            title="DSN: kernel groups against none at matched parameter count",
-            reproduces="DSN paper, Table 4 and Fig. 6 (with / without groups; eNRF distributions)",
-            archive="UCRArchive_2018",
-            variants=(
+        _dsn_study(
+            "dsn-groups",
+            "DSN: kernel groups against none at matched parameter count",
+            "DSN paper, Table 4 and Fig. 6 (with / without groups; eNRF distributions)",
+            (
                 _variant("DSN", "dsn"),
                 _variant("DSN (no groups; matched non-zeros)", "dsn", n_groups=1, match_groups=3),
                 _variant("DSN (no groups)", "dsn", n_groups=1),
             ),
-            budgets={"cpu": _DSN_CPU, "full": _DSN_FULL},
-            published=_NO_DSN_TABLES + " The paper reports a large gap without groups on "
-            "datasets with local features (EEG2), and eNRF distributions in which the groups "
-            "with larger regions learn wider receptive fields.",
+            "The paper reports a large gap without groups on datasets with local features "
+            "(EEG2), and eNRF distributions in which the groups with larger regions learn "
+            "wider receptive fields.",
             analyses=("enrf",),
             keep_models=True,
         ),
-        Study(
-            name="dsn-topology",
-            title="DSN: dynamic against fixed topology, random against gradient growth",
-            reproduces="DSN paper, Fig. 7 (DSN-rand, DSN-grad, static sparse training)",
-            archive="UCRArchive_2018",
-            variants=(
+        _dsn_study(
+            "dsn-topology",
+            "DSN: dynamic against fixed topology, random against gradient growth",
+            "DSN paper, Fig. 7 (DSN-rand, DSN-grad, static sparse training)",
+            (
                 _variant("DSN", "dsn"),
                 _variant("DSN (gradient growth)", "dsn", growth="gradient"),
                 _variant("DSN (fixed topology)", "dsn", fix=True),
             ),
-            budgets={"cpu": _DSN_CPU, "full": _DSN_FULL},
-            published=_NO_DSN_TABLES + " The paper finds DSN-grad on par with DSN-rand.",
+            "The paper finds DSN-grad on par with DSN-rand.",
         ),
-        Study(
-            name="dsn-heatmaps",
-            title="DSN: activated weights of trained models",
-            reproduces="DSN paper, Fig. 8 (heatmaps of the active taps per kernel group)",
-            archive="UCRArchive_2018",
-            variants=(_variant("DSN", "dsn"),),
-            budgets={"cpu": _DSN_CPU, "full": _DSN_FULL},
-            published=_NO_DSN_TABLES + " The paper's heatmaps show each group using taps "
-            "across its whole search region, with different patterns per dataset.",
+        _dsn_study(
+            "dsn-heatmaps",
+            "DSN: activated weights of trained models",
+            "DSN paper, Fig. 8 (heatmaps of the active taps per kernel group)",
+            (_variant("DSN", "dsn"),),
+            "The paper's heatmaps show each group using taps across its whole search region, "
+            "with different patterns per dataset.",
             analyses=("tap_heatmaps",),
             keep_models=True,
         ),
-        Study(
-            name="dsn-multivariate",
-            title="DSN on multivariate UEA sets",
-            reproduces="DSN paper, Table 2 (UEA; official UEA settings: 59 filters, density 0.1)",
-            archive="UEAArchive_2018",
-            variants=(
+        _dsn_study(
+            "dsn-multivariate",
+            "DSN on multivariate UEA sets",
+            "DSN paper, Table 2 (UEA; official UEA settings: 59 filters, density 0.1)",
+            (
                 _variant("DSN (UEA settings)", "dsn", n_filters=59, density=0.1),
                 _variant("DSN", "dsn"),
                 _variant("LITETime", "litetime"),
             ),
-            budgets={
-                "cpu": Budget(UEA, 1, 100, "the 4 local UEA sets, official split, 100 epochs"),
-                "full": Budget(
-                    UEA,
-                    5,
-                    None,
-                    "the 4 local UEA sets, 5 resamples, published epochs (the paper: 30 UEA sets)",
-                ),
-            },
-            published=_NO_DSN_TABLES,
+            archive="UEAArchive_2018",
+            budgets={"cpu": _UEA_CPU, "full": _UEA_FULL},
         ),
-        Study(
-            name="dsp-lambda",
-            title="DSP: strength of the sparsity loss",
-            reproduces="DSP paper, lambda sweep",
-            archive="UCRArchive_2018",
-            variants=(
+        _dsp_study(
+            "dsp-lambda",
+            "DSP: strength of the sparsity loss",
+            "DSP paper, lambda sweep",
+            (
                 _variant("DSP-LITE", "dsp-lite"),  # lambda = 1e-5, the published value
                 _variant("DSP-LITE (lambda 0)", "dsp-lite", lam=0.0),
                 _variant("DSP-LITE (lambda 1e-6)", "dsp-lite", lam=1e-6),
                 _variant("DSP-LITE (lambda 1e-4)", "dsp-lite", lam=1e-4),
             ),
-            budgets={"cpu": _DSP_CPU, "full": _DSP_FULL},
-            published="The authors' models use lambda = 1e-5 (also explored: 2e-5, 1e-4, 1e-6, "
-            "1e-7; no per-lambda table was kept). At 1e-5 and 1500 epochs, LITETime loses 58 % "
-            "of its trainable parameters and keeps, of 32 per branch, 14.6 (k40), 9.1 (k20), "
-            "8.6 (k10), 16.7 (FCN1) and 12.0 (FCN2) channels (reference-dsp-lite-inception "
-            "§1.6).",
+            "The authors' models use lambda = 1e-5 (also explored: 2e-5, 1e-4, 1e-6, 1e-7; no "
+            "per-lambda table was kept). At 1e-5 and 1500 epochs, LITETime loses 58 % of its "
+            "trainable parameters and keeps, of 32 per branch, 14.6 (k40), 9.1 (k20), 8.6 "
+            "(k10), 16.7 (FCN1) and 12.0 (FCN2) channels (reference-dsp-lite-inception §1.6).",
             analyses=("compression", "kept_widths"),
         ),
-        Study(
-            name="dsp-recovery",
-            title="DSP: retraining from scratch against fine-tuning against no recovery",
-            reproduces="DSP paper, recovery ablation",
-            archive="UCRArchive_2018",
-            variants=(
+        _dsp_study(
+            "dsp-recovery",
+            "DSP: retraining from scratch against fine-tuning against no recovery",
+            "DSP paper, recovery ablation",
+            (
                 _variant("DSP-LITE", "dsp-lite"),  # scratch: the published setting
                 _variant("DSP-LITE (fine-tune)", "dsp-lite", recovery="finetune"),
                 _variant("DSP-LITE (no recovery)", "dsp-lite", recovery="none"),
                 _variant("LITE", "lite"),
             ),
-            budgets={"cpu": _DSP_CPU, "full": _DSP_FULL},
-            published="Authors (5-member ensembles, 128 UCR sets, Wilcoxon against the "
-            "unpruned ensemble): LITETime against DSP-LITETime retrained from scratch p = 0.37, "
+            "Authors (5-member ensembles, 128 UCR sets, Wilcoxon against the unpruned "
+            "ensemble): LITETime against DSP-LITETime retrained from scratch p = 0.37, "
             "fine-tuned 500 epochs p = 1e-10, not retrained p = 6e-18; InceptionTime against "
             "DSP-InceptionTime from scratch p = 0.10, fine-tuned p = 0.009. The published "
             "accuracy parity rests on retraining from scratch.",
             analyses=("compression",),
         ),
-        Study(
-            name="dsp-uniform",
-            title="DSP against uniform width at matched compression (LITE and Inception)",
-            reproduces="DSP authors' uniform-width control (reference-dsp-lite-inception §1.6)",
-            archive="UCRArchive_2018",
-            variants=_SINGLE_AGAINST_UNIFORM[0],
-            budgets={"cpu": _DSP_CPU, "full": _DSP_FULL},
-            published=_PUBLISHED_AGAINST_UNIFORM,
+        _dsp_study(
+            "dsp-uniform",
+            "DSP against uniform width at matched compression (LITE and Inception)",
+            "DSP authors' uniform-width control (reference-dsp-lite-inception §1.6)",
+            _SINGLE_AGAINST_UNIFORM[0],
+            _PUBLISHED_AGAINST_UNIFORM,
             pairs=_SINGLE_AGAINST_UNIFORM[1],
             analyses=("compression",),
             keep_models=True,  # dsp-layers analyses the same models
         ),
-        Study(
-            name="dsp-ensembles",
-            title="DSP-LITETime and DSP-InceptionTime against their ensembles and uniform-width "
+        _dsp_study(
+            "dsp-ensembles",
+            "DSP-LITETime and DSP-InceptionTime against their ensembles and uniform-width "
             "ensembles",
-            reproduces="DSP paper, main comparison (5-member ensembles) with the authors' "
-            "uniform-width control",
-            archive="UCRArchive_2018",
-            variants=_ENSEMBLES_AGAINST_UNIFORM[0],
-            budgets={
-                "cpu": Budget(
-                    ("SonyAIBORobotSurface1", "ItalyPowerDemand", "TwoLeadECG", "GunPoint"),
-                    1,
-                    300,
-                    "4 small UCR-2018 sets, official split, 300 epochs per phase (published: "
-                    "1500); about an hour with --n-jobs 2",
-                ),
-                "full": _DSP_FULL,
-            },
-            published=_PUBLISHED_AGAINST_UNIFORM,
+            "DSP paper, main comparison (5-member ensembles) with the authors' uniform-width "
+            "control",
+            _ENSEMBLES_AGAINST_UNIFORM[0],
+            _PUBLISHED_AGAINST_UNIFORM,
+            budgets={"cpu": _ENSEMBLES_CPU, "full": _DSP_FULL},
             pairs=_ENSEMBLES_AGAINST_UNIFORM[1],
             analyses=("compression",),
         ),
-        Study(
-            name="dsp-layers",
-            title="DSP per layer: redundancy before and after, kept widths",
-            reproduces="DSP authors' redundancy analysis and surviving widths "
+        _dsp_study(
+            "dsp-layers",
+            "DSP per layer: redundancy before and after, kept widths",
+            "DSP authors' redundancy analysis and surviving widths "
             "(reference-dsp-lite-inception §1.6)",
-            archive="UCRArchive_2018",
-            variants=(
+            (
                 _variant("LITE", "lite"),
                 _variant("DSP-LITE (no recovery)", "dsp-lite", recovery="none"),
                 _variant("DSP-LITE", "dsp-lite"),
@@ -341,11 +346,10 @@ STUDIES: dict[str, Study] = {
                 _variant("DSP-Inception (no recovery)", "dsp-inception", recovery="none"),
                 _variant("DSP-Inception", "dsp-inception"),
             ),
-            budgets={"cpu": _DSP_CPU, "full": _DSP_FULL},
-            published="Authors (base LITE against the sparsity-trained LITE, training-set "
-            "feature maps): layer-1 mutual-information sum ACSF1 746 -> 67, Coffee 583 -> 1.7, "
-            "BeetleFly 307 -> 2.0, Wilcoxon p = 3.8e-6 over the datasets; kept LITE widths "
-            "of 32: 14.6 (k40), 9.1 (k20), 8.6 (k10), 16.7 (FCN1), 12.0 (FCN2).",
+            "Authors (base LITE against the sparsity-trained LITE, training-set feature maps): "
+            "layer-1 mutual-information sum ACSF1 746 -> 67, Coffee 583 -> 1.7, BeetleFly 307 "
+            "-> 2.0, Wilcoxon p = 3.8e-6 over the datasets; kept LITE widths of 32: 14.6 (k40), "
+            "9.1 (k20), 8.6 (k10), 16.7 (FCN1), 12.0 (FCN2).",
             pairs=(
                 ("DSP-LITE (no recovery)", "LITE"),
                 ("DSP-LITE", "LITE"),

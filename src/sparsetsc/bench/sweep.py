@@ -24,7 +24,7 @@ from .jobs import Job, JobOutcome, run_job
 from .models import PEERS, available_models
 from .store import CorruptResultError, read_failure, read_result, remove_stale_temporaries
 
-__all__ = ["SweepPlan", "SweepSummary", "Variant", "plan_sweep", "plan_variants", "run_sweep"]
+__all__ = ["SweepPlan", "SweepSummary", "Variant", "plan_sweep", "run_sweep"]
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def _check_budget(job: Job, metadata: dict[str, Any]) -> None:
 
 
 def plan_sweep(
-    models: Sequence[str],
+    models: Sequence[str | Variant],
     datasets: Sequence[str],
     resamples: Iterable[int],
     runs_dir: str | os.PathLike[str],
@@ -98,40 +98,17 @@ def plan_sweep(
 ) -> SweepPlan:
     """Check the request and sort its jobs by state; raises ``ValueError`` before any work.
 
-    ``save_models`` keeps every fitted deep model next to its result (ROCKET peers have
-    nothing to save)."""
+    ``models``: model keys (``params`` maps a key to its hyper-parameter overrides) or
+    labelled :class:`Variant` s (a study's rows; an empty label is the model's display
+    name). ``save_models`` keeps every fitted deep model next to its result (ROCKET peers
+    have nothing to save)."""
     params = params or {}
     variants = [
-        Variant("", model, tuple(sorted(params.get(model, {}).items()))) for model in models
+        model
+        if isinstance(model, Variant)
+        else Variant("", model, tuple(sorted(params.get(model, {}).items())))
+        for model in models
     ]
-    return plan_variants(
-        variants,
-        datasets,
-        resamples,
-        runs_dir,
-        epochs=epochs,
-        device=device,
-        data_root=data_root,
-        retry_failed=retry_failed,
-        check_data=check_data,
-        save_models=save_models,
-    )
-
-
-def plan_variants(
-    variants: Sequence[Variant],
-    datasets: Sequence[str],
-    resamples: Iterable[int],
-    runs_dir: str | os.PathLike[str],
-    *,
-    epochs: int | None = None,
-    device: str = "cpu",
-    data_root: str | None = None,
-    retry_failed: bool = False,
-    check_data: bool = True,
-    save_models: bool = False,
-) -> SweepPlan:
-    """:func:`plan_sweep` for labelled variants (an empty label: the model's display name)."""
     unknown = sorted({v.model for v in variants} - set(available_models()))
     if unknown:
         raise ValueError(

@@ -82,8 +82,8 @@ class BaseDeepClassifier(ValidatedClassifier):
     """Shared ``fit`` / ``predict`` / ``predict_proba`` / ``score`` / ``save`` for deep models.
 
     Subclasses define ``__init__`` (listing every hyper-parameter explicitly, as scikit-learn
-    requires), :meth:`_build_network` and :meth:`_min_timepoints`; they may override
-    :meth:`_train_config` and :meth:`_train`.
+    requires) and name their network (``_network_class``, ``_network_params``); they may
+    override :meth:`_build_network`, :meth:`_train_config` and :meth:`_train`.
 
     Fitted attributes
     -----------------
@@ -106,27 +106,42 @@ class BaseDeepClassifier(ValidatedClassifier):
     # Fitted attributes (besides the network and the labels) that save() writes as JSON.
     _fitted_json_attributes = ("history_", "selected_epoch_", "seed_", "batch_size_")
 
-    # ------------------------------------------------------------------ to implement
-    @abstractmethod
-    def _build_network(self, n_channels: int, n_timepoints: int, n_classes: int) -> nn.Module:
-        """A freshly initialised network for this input shape (a registered sparsetsc network)."""
-
+    # ------------------------------------------------------------------ what a subclass says
+    #: The network class (a registered sparsetsc network) and the hyper-parameters that are
+    #: fields of its config, passed on by name.
+    _network_class: type[nn.Module]
+    _network_params: tuple[str, ...] = ()
+    #: The hyper-parameters that are fields of :class:`~sparsetsc.train.TrainConfig`.
+    _training_params = (
+        "n_epochs",
+        "batch_size",
+        "lr",
+        "lr_schedule",
+        "min_lr",
+        "selection",
+        "validation_size",
+        "verbose",
+    )
     #: Whether members of an ensemble of this estimator may train together as one vectorised
     #: model (:func:`sparsetsc.train.fit_networks`): plain training by :meth:`_train`.
     _batchable = True
 
+    def _network_config(self, n_channels: int, n_classes: int, **overrides: Any) -> Any:
+        """The network's config for this input shape (validates the architecture)."""
+        params = {name: getattr(self, name) for name in self._network_params}
+        return self._network_class.config_class(n_channels, n_classes, **{**params, **overrides})
+
+    def _build_network(self, n_channels: int, n_timepoints: int, n_classes: int) -> nn.Module:
+        """A freshly initialised network for this input shape."""
+        return self._network_class(self._network_config(n_channels, n_classes))
+
+    def _min_timepoints(self) -> int:
+        # Building the config validates the architecture before any data is touched.
+        return self._network_config(1, 2).min_timepoints
+
     def _train_config(self) -> TrainConfig:
-        return TrainConfig(
-            n_epochs=self.n_epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            lr_schedule=self.lr_schedule,
-            min_lr=self.min_lr,
-            selection=self.selection,
-            validation_size=self.validation_size,
-            verbose=self.verbose,
-            description=type(self).__name__,
-        )
+        params = {name: getattr(self, name) for name in self._training_params}
+        return TrainConfig(**params, description=type(self).__name__)
 
     def _train(self, network: nn.Module, plan: FitPlan) -> tuple[nn.Module, TrainResult]:
         """Train the freshly built ``network`` (under the fit's seed); return the fitted

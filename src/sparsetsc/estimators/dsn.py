@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from typing import Any
 
 import torch
 from torch import nn
@@ -13,6 +14,16 @@ from ..train import TrainConfig, TrainResult, fit_network
 from .base import BaseDeepClassifier, FitPlan
 
 __all__ = ["DSNClassifier"]
+
+#: Hyper-parameters that are fields of :class:`~sparsetsc.sparse.DSTConfig` (besides density).
+_DST_PARAMS = (
+    "init",
+    "growth",
+    "update_every",
+    "drop_fraction",
+    "fix",
+    "reset_optimizer_state",
+)
 
 # Fitted network -> its sparse-inference twin, built on first use and never saved; kept
 # outside the estimator so that predicting does not change its attributes.
@@ -89,6 +100,9 @@ class DSNClassifier(BaseDeepClassifier):
         "ever_active_fraction_",
     )
 
+    _network_class = DSN
+    _network_params = ("n_filters", "kernel_size", "depth", "n_groups", "anchor", "padding")
+
     def __init__(
         self,
         n_filters: int = 47,
@@ -148,23 +162,10 @@ class DSNClassifier(BaseDeepClassifier):
         self.random_state = random_state
         super().__init__()
 
-    def _network_config(self, n_channels: int, n_classes: int) -> DSNConfig:
-        return DSNConfig(
-            n_channels,
-            n_classes,
-            n_filters=self.n_filters,
-            kernel_size=self.kernel_size,
-            depth=self.depth,
-            n_groups=1 if self.dense else self.n_groups,
-            anchor=self.anchor,
-            padding=self.padding,
-        )
-
-    def _build_network(self, n_channels: int, n_timepoints: int, n_classes: int) -> nn.Module:
-        return DSN(self._network_config(n_channels, n_classes))
-
-    def _min_timepoints(self) -> int:
-        return self._network_config(1, 2).min_timepoints  # also validates the shape params
+    def _network_config(self, n_channels: int, n_classes: int, **overrides: Any) -> DSNConfig:
+        if self.dense:  # the dense twin: one group, the whole kernel
+            overrides = {"n_groups": 1, **overrides}
+        return super()._network_config(n_channels, n_classes, **overrides)
 
     def _dst_config(self) -> DSTConfig:
         density = self.density
@@ -179,15 +180,8 @@ class DSNClassifier(BaseDeepClassifier):
                 self.n_filters,
                 self.anchor,
             )
-        return DSTConfig(  # the kernel groups come with the network's convolutions
-            density=density,
-            init=self.init,
-            growth=self.growth,
-            update_every=self.update_every,
-            drop_fraction=self.drop_fraction,
-            fix=self.fix,
-            reset_optimizer_state=self.reset_optimizer_state,
-        )
+        # The kernel groups come with the network's convolutions.
+        return DSTConfig(density=density, **{name: getattr(self, name) for name in _DST_PARAMS})
 
     def _train_config(self) -> TrainConfig:
         if self.inference not in ("sparse", "dense"):

@@ -230,17 +230,20 @@ class DSPClassifier(BaseDeepClassifier):
         target = self.pruned_cost_["params_trainable"]
         width = uniform_width(self.network_, target, max_width=self.n_filters)
         control_class = LITEClassifier if self.backbone == "lite" else InceptionClassifier
+        shared = (
+            "batch_size",
+            "lr",
+            "lr_schedule",
+            "min_lr",
+            "normalize",
+            "device",
+            "random_state",
+        )
         return control_class(
             n_filters=width,
             hand_crafted=self._uses_hand_crafted(),
             n_epochs=len(self.history_) if self.recovery != "none" else self.n_epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            lr_schedule=self.lr_schedule,
-            min_lr=self.min_lr,
-            normalize=self.normalize,
-            device=self.device,
-            random_state=self.random_state,
+            **{name: getattr(self, name) for name in shared},
         )
 
     @classmethod

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from torch import nn
-
-from ..nn import FCN, FCNConfig
+from ..nn import FCN
 from .base import BaseDeepClassifier
 
 __all__ = ["FCNClassifier"]
@@ -59,6 +57,9 @@ class FCNClassifier(BaseDeepClassifier):
     >>> clf.score(X_test, y_test)  # doctest: +SKIP
     """
 
+    _network_class = FCN
+    _network_params = ("n_filters", "kernel_sizes")
+
     def __init__(
         self,
         n_filters: tuple[int, ...] = (128, 256, 128),
@@ -89,13 +90,6 @@ class FCNClassifier(BaseDeepClassifier):
         self.verbose = verbose
         self.random_state = random_state
         super().__init__()
-
-    def _build_network(self, n_channels: int, n_timepoints: int, n_classes: int) -> nn.Module:
-        return FCN(FCNConfig(n_channels, n_classes, self.n_filters, self.kernel_sizes))
-
-    def _min_timepoints(self) -> int:
-        # Building the config validates n_filters / kernel_sizes before any data is touched.
-        return FCNConfig(1, 2, self.n_filters, self.kernel_sizes).min_timepoints
 
     @classmethod
     def _get_test_params(cls, parameter_set: str = "default") -> dict | list[dict]:

@@ -8,9 +8,7 @@ Their ensembles (LITETime, InceptionTime, H-InceptionTime) are in :mod:`.ensembl
 
 from __future__ import annotations
 
-from torch import nn
-
-from ..nn import LITE, Inception, InceptionConfig, LITEConfig
+from ..nn import LITE, Inception
 from .base import BaseDeepClassifier
 
 __all__ = ["InceptionClassifier", "LITEClassifier"]
@@ -64,6 +62,8 @@ class LITEClassifier(BaseDeepClassifier):
     """
 
     __doc__ += _TRAINING_PARAMETERS
+    _network_class = LITE
+    _network_params = ("n_filters", "kernel_size", "use_dilation", "hand_crafted")
 
     def __init__(
         self,
@@ -99,23 +99,6 @@ class LITEClassifier(BaseDeepClassifier):
         self.verbose = verbose
         self.random_state = random_state
         super().__init__()
-
-    def _network_config(self, n_channels: int, n_classes: int) -> LITEConfig:
-        return LITEConfig(
-            n_channels,
-            n_classes,
-            n_filters=self.n_filters,
-            kernel_size=self.kernel_size,
-            use_dilation=self.use_dilation,
-            hand_crafted=self.hand_crafted,
-        )
-
-    def _build_network(self, n_channels: int, n_timepoints: int, n_classes: int) -> nn.Module:
-        return LITE(self._network_config(n_channels, n_classes))
-
-    def _min_timepoints(self) -> int:
-        # Building the config validates the architecture before any data is touched.
-        return self._network_config(1, 2).min_timepoints
 
     @classmethod
     def _get_test_params(cls, parameter_set: str = "default") -> dict | list[dict]:
@@ -156,6 +139,16 @@ class InceptionClassifier(BaseDeepClassifier):
     """
 
     __doc__ += _TRAINING_PARAMETERS
+    _network_class = Inception
+    _network_params = (
+        "n_filters",
+        "depth",
+        "kernel_size",
+        "bottleneck_size",
+        "use_bottleneck",
+        "use_residual",
+        "hand_crafted",
+    )
 
     def __init__(
         self,
@@ -197,25 +190,6 @@ class InceptionClassifier(BaseDeepClassifier):
         self.verbose = verbose
         self.random_state = random_state
         super().__init__()
-
-    def _network_config(self, n_channels: int, n_classes: int) -> InceptionConfig:
-        return InceptionConfig(
-            n_channels,
-            n_classes,
-            n_filters=self.n_filters,
-            depth=self.depth,
-            kernel_size=self.kernel_size,
-            bottleneck_size=self.bottleneck_size,
-            use_bottleneck=self.use_bottleneck,
-            use_residual=self.use_residual,
-            hand_crafted=self.hand_crafted,
-        )
-
-    def _build_network(self, n_channels: int, n_timepoints: int, n_classes: int) -> nn.Module:
-        return Inception(self._network_config(n_channels, n_classes))
-
-    def _min_timepoints(self) -> int:
-        return self._network_config(1, 2).min_timepoints
 
     @classmethod
     def _get_test_params(cls, parameter_set: str = "default") -> dict | list[dict]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from typing import Any
 
+from . import dsn, dsp, ensemble, fcn, lite
+from .base import ValidatedClassifier
 from .dsn import DSNClassifier
 from .dsp import DSPClassifier
 from .ensemble import (
     DSPInceptionTimeClassifier,
     DSPLITETimeClassifier,
-    EnsembleClassifier,
     HInceptionTimeClassifier,
     InceptionTimeClassifier,
     LITETimeClassifier,
@@ -21,22 +23,17 @@ from .persistence import load_estimator
 
 __all__ = ["ESTIMATORS", "MODELS", "MODEL_PARAMS", "load"]
 
-#: Estimator classes by class name: what :func:`load` may instantiate.
-ESTIMATORS = {
-    cls.__name__: cls
-    for cls in (
-        DSNClassifier,
-        DSPClassifier,
-        DSPInceptionTimeClassifier,
-        DSPLITETimeClassifier,
-        EnsembleClassifier,
-        FCNClassifier,
-        HInceptionTimeClassifier,
-        InceptionClassifier,
-        InceptionTimeClassifier,
-        LITEClassifier,
-        LITETimeClassifier,
-    )
+#: Estimator classes by class name: every concrete public classifier of the estimator
+#: modules, and all that :func:`load` may instantiate.
+ESTIMATORS: dict[str, type[ValidatedClassifier]] = {
+    name: cls
+    for module in (dsn, dsp, ensemble, fcn, lite)
+    for name, cls in sorted(vars(module).items())
+    if isinstance(cls, type)
+    and issubclass(cls, ValidatedClassifier)
+    and cls.__module__ == module.__name__
+    and not name.startswith("_")
+    and not inspect.isabstract(cls)
 }
 
 #: Estimator classes by the short model name used on the command line (``--model fcn``).

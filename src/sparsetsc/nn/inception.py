@@ -45,7 +45,7 @@ from torch.nn import functional as F
 
 from .handcrafted import N_HAND_CRAFTED, HandCraftedFilters
 from .same_conv import SameConv1d
-from .stages import PrunableStage
+from .stages import PooledStages, PrunableStage
 
 __all__ = ["InceptionConfig", "InceptionModule", "Shortcut", "Inception"]
 
@@ -295,7 +295,7 @@ class Shortcut(nn.Module):
         return self.bn(self.conv(x))
 
 
-class Inception(nn.Module):
+class Inception(PooledStages):
     """Inception network: ``depth`` Inception modules with residual shortcuts, global
     average pooling and a linear classifier.
 
@@ -380,6 +380,9 @@ class Inception(nn.Module):
         return [d for d in range(self.config.depth) if d % RESIDUAL_EVERY == RESIDUAL_EVERY - 1]
 
     def _stages(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Every module's output after its BN and ReLU, ``(batch, module_channels[d],
+        time)``; for a module followed by a residual add, the tensor after the add and its
+        ReLU (what DSP's sparsity loss and activation analysis use)."""
         shortcut_after = {d: j for j, d in enumerate(self._residual_modules())}
         residual = x
         stages = []
@@ -393,22 +396,3 @@ class Inception(nn.Module):
                 residual = x
             stages.append(x)
         return stages
-
-    def forward_stages(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """Logits and the output of every module.
-
-        Returns ``(logits, stages)``: ``stages[d]`` is module ``d``'s output after its BN
-        and ReLU, shape ``(batch, config.module_channels[d], time)``; for a module followed
-        by a residual add it is the tensor after the add and its ReLU (what DSP's sparsity
-        loss and activation analysis use).
-        """
-        stages = self._stages(x)
-        return self.head(stages[-1].mean(dim=-1)), stages
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """(batch, channels, time) -> pooled features (batch, last module's channels)."""
-        return self._stages(x)[-1].mean(dim=-1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(batch, channels, time) -> class logits (batch, n_classes)."""
-        return self.head(self.forward_features(x))

@@ -36,7 +36,7 @@ from torch import nn
 
 from .handcrafted import N_HAND_CRAFTED, HandCraftedFilters
 from .same_conv import SameConv1d
-from .stages import PrunableStage
+from .stages import PooledStages, PrunableStage
 
 __all__ = ["LITEConfig", "LITE", "SeparableConv1d", "FCNModule"]
 
@@ -209,7 +209,7 @@ class FCNModule(nn.Module):
         return torch.relu(self.bn(self.conv(x)))
 
 
-class LITE(nn.Module):
+class LITE(PooledStages):
     """LITE / LITEMV network: block 1, two FCN modules, global average pooling, linear head.
 
     Submodules and the channels their parameters act on (``b = config.branch_filters``,
@@ -289,6 +289,8 @@ class LITE(nn.Module):
         )
 
     def _stages(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Block 1, block 2 and block 3 outputs (after BatchNorm + ReLU): ``(batch,
+        block1_channels, time)``, ``(batch, f[0], time)``, ``(batch, f[1], time)``."""
         # Block 1 concatenates the raw branch outputs with the (already ReLU-ed) hand-crafted
         # ones before the shared BatchNorm, as the Keras model does.
         parts = [branch(x) for branch in self.branches]
@@ -298,21 +300,3 @@ class LITE(nn.Module):
         block2 = self.fcn1(block1)
         block3 = self.fcn2(block2)
         return [block1, block2, block3]
-
-    def forward_stages(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """(batch, channels, time) -> (logits, [block 1, block 2, block 3] outputs).
-
-        The stage outputs are taken after their BatchNorm + ReLU, with shapes
-        ``(batch, block1_channels, time)``, ``(batch, f[0], time)``, ``(batch, f[1], time)``;
-        DSP's instance-wise sparsity loss and its activation analysis read them.
-        """
-        stages = self._stages(x)
-        return self.head(stages[-1].mean(dim=-1)), stages
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """(batch, channels, time) -> pooled features (batch, fcn_filters[1])."""
-        return self._stages(x)[-1].mean(dim=-1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(batch, channels, time) -> class logits (batch, n_classes)."""
-        return self.head(self.forward_features(x))

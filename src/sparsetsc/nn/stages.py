@@ -10,7 +10,7 @@ so pruning code never needs to know the network's class.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,15 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["PrunableStage", "StageRecorder", "stage_width", "stage_widths", "stages_of"]
+__all__ = [
+    "PooledStages",
+    "PrunableStage",
+    "StageRecorder",
+    "stage_outputs",
+    "stage_width",
+    "stage_widths",
+    "stages_of",
+]
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,33 @@ class PrunableStage:
         for channels in self.fixed:
             mask[channels] = True
         return mask
+
+
+class PooledStages(nn.Module):
+    """A network made of stages whose last output is averaged over time into a linear ``head``.
+
+    Subclasses build ``self.head`` and define :meth:`_stages`; ``forward_stages`` then gives
+    the logits and every stage output (what DSP's sparsity loss and analysis read).
+    """
+
+    head: nn.Linear
+
+    def _stages(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """(batch, channels, time) -> every stage's output, in order."""
+        raise NotImplementedError
+
+    def forward_stages(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """(batch, channels, time) -> (class logits, [stage outputs])."""
+        stages = self._stages(x)
+        return self.head(stages[-1].mean(dim=-1)), stages
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, channels, time) -> the last stage averaged over time (batch, channels)."""
+        return self._stages(x)[-1].mean(dim=-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, channels, time) -> class logits (batch, n_classes)."""
+        return self.head(self.forward_features(x))
 
 
 def stages_of(network: nn.Module) -> list[PrunableStage]:
@@ -126,3 +161,25 @@ class StageRecorder:
 
     def __exit__(self, *exc_info: object) -> None:
         self.remove()
+
+
+def stage_outputs(
+    network: nn.Module, X: np.ndarray | torch.Tensor, names: Sequence[str], batch_size: int
+) -> Iterator[dict[str, torch.Tensor]]:
+    """The outputs of the named modules for ``X``, one batch at a time.
+
+    The network runs without gradients in eval mode (BatchNorm with its running statistics)
+    on the device of its parameters; its mode is restored when the iteration ends.
+    """
+    reference = next(network.parameters())
+    inputs = torch.as_tensor(X, dtype=torch.float32)
+    was_training = network.training
+    network.eval()
+    try:
+        with StageRecorder(network, names) as recorder:
+            for start in range(0, len(inputs), batch_size):
+                with torch.no_grad():
+                    network(inputs[start : start + batch_size].to(reference.device))
+                yield {name: recorder[name] for name in names}
+    finally:
+        network.train(was_training)

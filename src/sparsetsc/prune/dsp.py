@@ -45,27 +45,10 @@ from torch import nn
 
 from ..cost import ModelCost, model_cost
 from ..nn.handcrafted import HandCraftedFilters
-from ..nn.stages import PrunableStage, StageRecorder, stage_widths, stages_of
+from ..nn.stages import PrunableStage, StageRecorder, stage_outputs, stage_widths, stages_of
 from ..train import Callback, TrainConfig, TrainResult, TrainState, fit_network, resolve_device
 from .rebuild import rebuild_from_shapes, remove_channels
 from .uniform import uniform_builder, uniform_control
-
-__all__ = [
-    "RECOVERIES",
-    "DSPConfig",
-    "DSPResult",
-    "PruningResult",
-    "SparsityLoss",
-    "active_channels",
-    "channel_activity",
-    "dsp_keep_masks",
-    "dsp_prune",
-    "fit_prune",
-    "guard_groups",
-    "instance_l21",
-    "keep_channels",
-    "reinitialise",
-]
 
 RECOVERIES = ("scratch", "finetune", "none")
 
@@ -183,23 +166,14 @@ def channel_activity(
         else torch.as_tensor(list(selected), dtype=torch.long, device=reference.device)
         for name, selected in (channels or {}).items()
     }
-    inputs = torch.as_tensor(X, dtype=torch.float32)
     counts: dict[str, torch.Tensor] = {}
-    was_training = network.training
-    network.eval()
-    try:
-        with StageRecorder(network, stages) as recorder:
-            for start in range(0, len(inputs), batch_size):
-                network(inputs[start : start + batch_size].to(reference.device))
-                for name in stages:
-                    features = recorder[name]
-                    if name in channels:
-                        features = features[:, channels[name]]
-                    norms = torch.linalg.vector_norm(features, ord=2, dim=-1)
-                    active = active_channels(norms).sum(dim=0)
-                    counts[name] = active if name not in counts else counts[name] + active
-    finally:
-        network.train(was_training)
+    for outputs in stage_outputs(network, X, stages, batch_size):
+        for name, features in outputs.items():
+            if name in channels:
+                features = features[:, channels[name]]
+            norms = torch.linalg.vector_norm(features, ord=2, dim=-1)
+            active = active_channels(norms).sum(dim=0)
+            counts[name] = active if name not in counts else counts[name] + active
     return {name: counts[name].cpu().numpy() for name in stages}
 
 

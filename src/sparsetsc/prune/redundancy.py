@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..nn.stages import PrunableStage, StageRecorder, stages_of
+from ..nn.stages import PrunableStage, stage_outputs, stages_of
 
 __all__ = ["N_BINS", "instance_redundancy", "redundancy"]
 
@@ -86,23 +86,12 @@ def redundancy(
     The network runs in eval mode on the device of its parameters; its mode is restored.
     """
     names = [stage.output for stage in (stages or stages_of(network))]
-    reference = next(network.parameters())
-    inputs = torch.as_tensor(X, dtype=torch.float32)
     totals = {
         name: {"mutual_information": 0.0, "effective_rank": 0.0, "energy95": 0.0} for name in names
     }
-    was_training = network.training
-    network.eval()
-    try:
-        with StageRecorder(network, names) as recorder:
-            for start in range(0, len(inputs), batch_size):
-                network(inputs[start : start + batch_size].to(reference.device))
-                for name in names:
-                    for features in recorder[name].cpu().numpy():
-                        for key, value in instance_redundancy(features).items():
-                            totals[name][key] += value
-    finally:
-        network.train(was_training)
-    return {
-        name: {k: v / len(inputs) for k, v in measures.items()} for name, measures in totals.items()
-    }
+    for outputs in stage_outputs(network, X, names, batch_size):
+        for name, batch in outputs.items():
+            for features in batch.cpu().numpy():
+                for key, value in instance_redundancy(features).items():
+                    totals[name][key] += value
+    return {name: {k: v / len(X) for k, v in measures.items()} for name, measures in totals.items()}

@@ -10,7 +10,7 @@ extra); without it the section says so and keeps its tables.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,30 +138,52 @@ def study_tables(study: Study, budget: Budget, runs_dir: str | os.PathLike[str])
 
 
 # ---------------------------------------------------------------------- analyses
+#: The caption of each analysis table (what its numbers are).
+_CAPTIONS = {
+    "density": "Real density of the sparse convolutions (active weights over all weights of "
+    "the DSN layers; the `density` flag is relative to each group's region), mean over "
+    "results:",
+    "compression": "Compression `1 - params / params of the unpruned backbone`, over "
+    "trainable parameters and over all (frozen hand-crafted filters included), mean over "
+    "results; the uniform controls' width is their filters per branch:",
+    "kept-widths": "Channels kept by DSP's activation analysis per stage and branch (mean over "
+    "results; hand-crafted filters are never removed and are not counted):",
+    "enrf": "Effective neighbour receptive field (eNRF: span from the first to the last "
+    "active tap of a kernel) per layer and kernel group, pooled over the kept models (DSN "
+    "paper, Fig. 6):",
+}
+
+
+def _captioned(
+    name: str, table: pd.DataFrame, index: bool = True
+) -> tuple[str, dict[str, pd.DataFrame]]:
+    """An analysis' text (its caption over the table) and its one table, saved as ``name``."""
+    return f"{_CAPTIONS[name]}\n\n{markdown(table, index=index)}", {name: table}
+
+
+def _recorded(context: _Context, *names: str) -> Iterator[tuple[_Record, list[Any]]]:
+    """Each result whose fitted metadata holds all of ``names``, with their values."""
+    for record in context.records:
+        values = [record.fitted.get(name) for name in names]
+        if all(value is not None for value in values):
+            yield record, values
+
+
 def _density(context: _Context) -> tuple[str, dict[str, pd.DataFrame]]:
     rows = [
-        {"variant": r.label, "real conv density": r.fitted["real_density_"]}
-        for r in context.records
-        if "real_density_" in r.fitted
+        {"variant": r.label, "real conv density": density}
+        for r, (density,) in _recorded(context, "real_density_")
     ]
     if not rows:
         return "No DSN densities recorded.", {}
     table = pd.DataFrame(rows).groupby("variant", sort=False).mean()
     table["conv sparsity"] = 1 - table["real conv density"]
-    text = (
-        "Real density of the sparse convolutions (active weights over all weights of the "
-        "DSN layers; the `density` flag is relative to each group's region), mean over "
-        "results:\n\n" + markdown(table)
-    )
-    return text, {"density": table}
+    return _captioned("density", table)
 
 
 def _compression(context: _Context) -> tuple[str, dict[str, pd.DataFrame]]:
     rows = []
-    for r in context.records:
-        compression = r.fitted.get("compression_")
-        if compression is None:
-            continue
+    for r, (compression,) in _recorded(context, "compression_"):
         # an ensemble's uniform controls: the mean width of its members
         widths = [m.get("uniform_width_") for m in r.fitted.get("members", [r.fitted])]
         widths = [w for w in widths if w is not None]
@@ -180,20 +202,12 @@ def _compression(context: _Context) -> tuple[str, dict[str, pd.DataFrame]]:
     table = table.groupby("variant", sort=False).mean()
     if table["uniform width"].isna().all():
         table = table.drop(columns="uniform width")
-    text = (
-        "Compression `1 - params / params of the unpruned backbone`, over trainable "
-        "parameters and over all (frozen hand-crafted filters included), mean over "
-        "results; the uniform controls' width is their filters per branch:\n\n" + markdown(table)
-    )
-    return text, {"compression": table}
+    return _captioned("compression", table)
 
 
 def _kept_widths(context: _Context) -> tuple[str, dict[str, pd.DataFrame]]:
     rows = []
-    for r in context.records:
-        before, kept = r.fitted.get("stage_group_widths_"), r.fitted.get("dsp_group_widths_")
-        if before is None or kept is None:
-            continue
+    for r, (before, kept) in _recorded(context, "stage_group_widths_", "dsp_group_widths_"):
         for stage, widths in before.items():
             for group, (width, survived) in enumerate(zip(widths, kept[stage], strict=True)):
                 rows.append(
@@ -226,12 +240,7 @@ def _kept_widths(context: _Context) -> tuple[str, dict[str, pd.DataFrame]]:
     if any(value is not None for value in published):
         table["published (LITETime)"] = pd.to_numeric(pd.Series(published, index=table.index))
     table = table.reset_index()
-    text = (
-        "Channels kept by DSP's activation analysis per stage and branch (mean over "
-        "results; hand-crafted filters are never removed and are not counted):\n\n"
-        + markdown(table, index=False)
-    )
-    return text, {"kept-widths": table}
+    return _captioned("kept-widths", table, index=False)
 
 
 def _models(context: _Context) -> list[_Record]:
@@ -268,13 +277,9 @@ def _enrf(context: _Context) -> tuple[str, dict[str, pd.DataFrame]]:
             for row in rows
         ]
     )
-    text = (
-        "Effective neighbour receptive field (eNRF: span from the first to the last "
-        "active tap of a kernel) per layer and kernel group, pooled over the kept models "
-        "(DSN paper, Fig. 6):\n\n" + markdown(table, index=False)
-    )
+    text, tables = _captioned("enrf", table, index=False)
     figure = _save_figure(context, "enrf", lambda: plot_enrf_distributions(pooled))
-    return text + "\n\n" + figure, {"enrf": table}
+    return f"{text}\n\n{figure}", tables
 
 
 def _tap_heatmaps(context: _Context) -> tuple[str, dict[str, pd.DataFrame]]:

@@ -52,25 +52,33 @@ GROWTHS = ("random", "gradient")
 
 @dataclass
 class DSTConfig:
-    """Settings of :class:`DynamicSparseTraining` (official DSN values as defaults).
-
-    ``n_groups`` and ``anchor`` shape the kernel groups of convolutions without their own
-    regions (``None``: DSN's 3 groups, left-anchored). A convolution that carries regions
-    keeps them; setting ``n_groups`` or ``anchor`` then only checks that they agree.
-    """
+    """Settings of :class:`DynamicSparseTraining` (official DSN values as defaults)."""
 
     density: float = 0.2
+    """Fraction of each kernel group's *region* kept non-zero (the official ``--density``)."""
     n_groups: int | None = None
+    """Kernel groups of a convolution without its own regions (``None``: DSN's 3). A
+    convolution that carries regions keeps them; a value here then only checks them."""
     anchor: str | None = None
+    """Where such a convolution's regions start: ``"left"`` (``None``) or ``"center"``."""
     init: str = "remain_sort"
+    """Initial active positions: the official leading taps, or ``"random"`` in the region."""
     growth: str = "random"
+    """Regrowth rule: uniformly at random (DSN-rand) or ``"gradient"`` (DSN-grad, RigL)."""
     update_every: int = 5
+    """Epochs between prune / regrow updates (Delta T)."""
     drop_fraction: float = 0.5
+    """Fraction of each group's non-zeros swapped at the first update."""
     final_drop_fraction: float = 0.001
+    """Fraction swapped once the cosine decay has ended."""
     decay_end: float = 0.8
+    """Share of the optimizer steps over which the swap fraction decays."""
     fix: bool = False
+    """Keep the initial topology (DSN-fix, static sparse training)."""
     reset_optimizer_state: bool = True
-    min_kernel_size: int = 5  # smaller kernels (1x1 bottlenecks) stay dense, as officially
+    """Zero the Adam moments of regrown weights (RigL; the official code keeps them)."""
+    min_kernel_size: int = 5
+    """Smaller kernels (the 1x1 bottlenecks) stay dense, as in the official code."""
 
     def __post_init__(self) -> None:
         if not 0.0 < self.density <= 1.0:

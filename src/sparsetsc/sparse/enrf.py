@@ -227,15 +227,8 @@ def pool_enrf_tables(tables: list[list[dict[str, Any]]]) -> list[dict[str, Any]]
 def tap_usage(network: nn.Module) -> dict[str, list[np.ndarray]]:
     """Fraction of kernels of each group that use each tap (the data of DSN's Fig. 8).
 
-    Parameters
-    ----------
-    network : nn.Module
-        A network with sparse layers.
-
-    Returns
-    -------
-    dict
-        Layer name -> one array of length ``kernel_size`` per group.
+    Returns ``{layer name: [one array of length kernel_size per kernel group]}`` for the
+    sparse layers (:func:`sparse_layers`) of ``network``.
     """
     usage: dict[str, list[np.ndarray]] = {}
     for name, module in sparse_layers(network):
@@ -291,17 +284,8 @@ def _grid(n: int) -> tuple[int, int]:
 
 
 def plot_enrf_histograms(network: nn.Module) -> Figure:
-    """One subplot per sparse layer, one bar set per kernel group (eNRF distribution).
-
-    Parameters
-    ----------
-    network : nn.Module
-        A network with sparse layers.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
+    """A matplotlib figure of the eNRF distributions of ``network``'s sparse layers: one
+    subplot per layer, one bar set per kernel group."""
     rows = enrf_table(network)
     if not rows:
         raise ValueError("the network has no sparse layers")
