@@ -160,12 +160,7 @@ class DSPClassifier(BaseDeepClassifier):
             raise ValueError(f"backbone must be one of {BACKBONES}; got {self.backbone!r}")
         if self.widths not in WIDTHS:
             raise ValueError(f"widths must be one of {WIDTHS}; got {self.widths!r}")
-        if self.widths == "uniform" and self.recovery != "scratch":
-            raise ValueError(
-                f'widths="uniform" trains a new network: it needs recovery="scratch", '
-                f"not {self.recovery!r}"
-            )
-        self._dsp_config(TrainConfig(n_epochs=1))  # lam, recovery, recovery_epochs
+        self._dsp_config(TrainConfig(n_epochs=1))  # lam, recovery, recovery_epochs, widths
 
     def _dsp_config(self, train: TrainConfig) -> DSPConfig:
         backbone = self.backbone

@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ..nn.stages import StageRecorder, stage_width, stages_of
+from ..nn import stages as _stages
 from .dsp import (
     RECOVERIES,
     DSPConfig,
@@ -59,7 +59,9 @@ __all__ = [
 
 #: Names that moved to :mod:`sparsetsc.nn` (beside ``PrunableStage``); kept here for one
 #: release with a DeprecationWarning.
-_MOVED_TO_NN = {"StageRecorder": StageRecorder, "stage_width": stage_width, "stages_of": stages_of}
+_MOVED_TO_NN = {
+    name: getattr(_stages, name) for name in ("StageRecorder", "stage_width", "stages_of")
+}
 
 
 def __getattr__(name: str) -> Any:
