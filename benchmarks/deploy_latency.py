@@ -12,6 +12,7 @@ Runtimes:
   torch-dense   PyTorch eager, the network as trained (DSN: short convolutions over the
                 kernel-group regions trimmed to the taps in use)
   torch-sparse  PyTorch eager with the zero-skipping convolution (DSN only)
+  torch-bf16    PyTorch eager under bfloat16 autocast (precision="bf16"; AMX / AVX512-BF16)
   onnxruntime   the exported file, in onnxruntime's CPU provider
 
 Each (model, runtime, batch) is timed in --trials fresh processes (each: the median of
@@ -121,8 +122,10 @@ def _measure_child(args: argparse.Namespace) -> None:
             graph = sparse_inference(graph)
         inputs = torch.from_numpy(batch)
 
+        bf16 = args.measure == "torch-bf16"
+
         def forward() -> None:
-            with torch.inference_mode():
+            with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=bf16):
                 graph(inputs)
 
     for _ in range(args.warmup):
@@ -184,7 +187,9 @@ def main() -> None:
         "--trials", type=int, default=3, help="fresh processes per measurement (median taken)"
     )
     # internal: one measurement in a child process
-    parser.add_argument("--measure", choices=("torch-dense", "torch-sparse", "onnxruntime"))
+    parser.add_argument(
+        "--measure", choices=("torch-dense", "torch-sparse", "torch-bf16", "onnxruntime")
+    )
     parser.add_argument("--path")
     parser.add_argument("--batch", type=int)
     parser.add_argument("--n-channels", type=int)
@@ -225,7 +230,7 @@ def main() -> None:
             "onnx_max_abs_diff": export["max_abs_diff"],
             "onnx_predictions_identical": export["predictions_identical"],
         }
-        runtimes = ["torch-dense", "onnxruntime"]
+        runtimes = ["torch-dense", "torch-bf16", "onnxruntime"]
         if name == "dsn":
             runtimes.insert(1, "torch-sparse")
         for runtime in runtimes:

@@ -267,3 +267,12 @@ def test_dsp_from_the_command_line_reports_compression(model, toy_root, capsys):
         assert len(widths) == 2
     else:
         assert ("blocks.0" in widths) == (model == "dsp-inception")
+
+
+def test_fit_takes_a_precision_and_reports_what_ran(toy_root, capsys):
+    command = f"fit --model lite --dataset Toy --data-root {toy_root} --epochs 1 --json --quiet "
+    assert main([*command.split(), "--device", "cpu", "--precision", "bf16"]) == 0
+    assert json.loads(capsys.readouterr().out)["precision"] == "bf16"
+    with pytest.raises(SystemExit):
+        main([*command.split(), "--precision", "fp16"])
+    assert "invalid choice: 'fp16'" in capsys.readouterr().err

@@ -35,6 +35,7 @@ from .cost import estimator_cost
 from .data import archive_datasets, check_labels_seen, list_datasets, load_dataset, load_train_test
 from .estimators import MODEL_PARAMS, MODELS, load
 from .export import ExportError
+from .train import DEFAULT_PRECISION, PRECISIONS
 
 __all__ = ["main", "build_parser"]
 
@@ -122,9 +123,20 @@ def _add_data_options(
     )
 
 
+def _add_precision_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=DEFAULT_PRECISION,
+        help=f"fp32, bf16 (mixed precision) or auto (bf16 where the hardware runs it "
+        f"natively); default {DEFAULT_PRECISION}",
+    )
+
+
 def _add_sweep_options(parser: argparse.ArgumentParser) -> None:
     # How a sweep runs (what _run_plan reads): shared by bench and study.
     parser.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N")
+    _add_precision_option(parser)
     parser.add_argument(
         "--n-jobs",
         type=int,
@@ -202,6 +214,7 @@ def _fit_command(commands: Commands) -> None:
     fit.add_argument(
         "--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:N"
     )
+    _add_precision_option(fit)
     fit.add_argument(
         "--param",
         action="append",
@@ -230,6 +243,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         **MODEL_PARAMS.get(args.model, {}),
         "random_state": args.seed,
         "device": args.device,
+        "precision": args.precision,
         "verbose": not args.quiet,
     }
     if args.epochs is not None:
@@ -284,12 +298,14 @@ def _training_summary(estimator: Any) -> dict[str, Any]:
             "selected_epoch": estimator.selected_epoch_,
             "batch_size": estimator.batch_size_,
             "device": estimator.device_,
+            "precision": estimator.precision_,
         }
     return {
         "epochs": len(members[0].history_),
         "selected_epoch": [member.selected_epoch_ for member in members],
         "batch_size": members[0].batch_size_,
         "device": members[0].device_,
+        "precision": members[0].precision_,
         "n_members": len(members),
         "batched": estimator.batched_,
     }
@@ -423,6 +439,7 @@ def _run_bench(args: argparse.Namespace) -> int:
         data_root=args.data_root,
         retry_failed=args.retry_failed,
         save_models=args.save_models,
+        precision=args.precision,
     )
     return _run_plan(plan, args)
 
@@ -616,7 +633,9 @@ def _run_study(args: argparse.Namespace) -> int:
     note = budget.note + (
         f"; overridden on the command line: {', '.join(overridden)}" if overridden else ""
     )
-    budget = replace(budget, datasets=datasets, seeds=seeds, epochs=epochs, note=note)
+    budget = replace(
+        budget, datasets=datasets, seeds=seeds, epochs=epochs, note=note, precision=args.precision
+    )
     runs = args.runs or f"runs/studies-{args.budget}"
     plan = plan_sweep(
         study.variants,
@@ -628,6 +647,7 @@ def _run_study(args: argparse.Namespace) -> int:
         data_root=args.data_root,
         retry_failed=args.retry_failed,
         save_models=study.keep_models or args.save_models,
+        precision=args.precision,
     )
     status = _run_plan(plan, argparse.Namespace(**{**vars(args), "runs": runs}))
     out = Path(args.out) if args.out else Path(runs) / "studies"

@@ -165,6 +165,13 @@ def test_other_budget_in_the_same_runs_dir_is_refused(tmp_path, tiny_archive):
             params={"fcn": TINY_FCN},
             data_root=str(tiny_archive),
         )
+    # another precision is another budget too; the result records what was asked and what ran
+    with pytest.raises(ValueError, match="precision bf16"):
+        _plan(runs, tiny_archive, precision="bf16")
+    metadata = read_result(runs / "FCN" / "Predictions" / "TinyA" / "testResample0.csv").metadata
+    assert (metadata["precision"], metadata["precision_resolved"]) == ("fp32", "fp32")
+    with pytest.raises(ValueError, match="precision must be one of"):
+        _plan(tmp_path / "other", tiny_archive, precision="fp16")
 
 
 def test_bad_requests_fail_before_any_write(tmp_path, tiny_archive):

@@ -23,6 +23,7 @@ import numpy as np
 from .._version import __version__
 from ..cost import estimator_cost
 from ..data import check_labels_seen, load_train_test
+from ..train import DEFAULT_PRECISION
 from .models import DISPLAY_NAMES, make_estimator
 from .store import failure_path, model_path, result_path, write_failure, write_result
 
@@ -65,6 +66,7 @@ class Job:
     device: str = "cpu"
     label: str | None = None
     save_model: bool = False
+    precision: str = DEFAULT_PRECISION
 
     @property
     def name(self) -> str:
@@ -191,7 +193,9 @@ def fit_and_predict(
 def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: bool) -> float:
     X_train, y_train, X_test, y_test = load_resample(job.dataset, job.resample, data_root, download)
     check_labels_seen(y_test, np.unique(y_train))
-    estimator = make_estimator(job.model, job.resample, job.epochs, job.device, dict(job.params))
+    estimator = make_estimator(
+        job.model, job.resample, job.epochs, job.device, dict(job.params), job.precision
+    )
     probabilities, fit_seconds, predict_seconds = fit_and_predict(
         estimator, X_train, y_train, X_test
     )
@@ -220,6 +224,8 @@ def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: boo
         "n_channels": int(X_train.shape[1]),
         "n_timepoints": int(X_train.shape[2]),
         "device": job.device,
+        "precision": job.precision,
+        "precision_resolved": _resolved_precision(estimator),
         "torch_threads": _torch_threads(),
         "sparsetsc_version": __version__,
         "git_revision": git_revision(),
@@ -236,6 +242,11 @@ def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: boo
         metadata=metadata,
     )
     return float(np.mean(y_true == y_pred))
+
+
+def _resolved_precision(estimator: Any) -> str | None:
+    members = getattr(estimator, "estimators_", None)
+    return getattr(members[0] if members else estimator, "precision_", None)  # None: a peer
 
 
 def _torch_threads() -> int:

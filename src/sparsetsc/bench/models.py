@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..estimators import MODEL_PARAMS, MODELS
+from ..train import DEFAULT_PRECISION
 
 __all__ = ["DISPLAY_NAMES", "PEERS", "available_models", "make_estimator"]
 
@@ -52,11 +53,12 @@ def make_estimator(
     epochs: int | None = None,
     device: str = "cpu",
     params: dict[str, Any] | None = None,
+    precision: str = DEFAULT_PRECISION,
 ) -> Any:
     """A fresh, unfitted estimator for ``model`` with the sweep's seed and epoch budget.
 
-    ``epochs`` applies to the deep models only (the peers train in closed form).
-    ``params`` overrides hyper-parameters by name.
+    ``epochs`` and ``precision`` apply to the deep models only (the peers train in closed
+    form, in float64). ``params`` overrides hyper-parameters by name.
     """
     if model in PEERS:
         estimator = _peer(model, random_state)
@@ -65,6 +67,7 @@ def make_estimator(
             **MODEL_PARAMS.get(model, {}),
             "random_state": random_state,
             "device": device,
+            "precision": precision,
             "verbose": False,
         }
         if epochs is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..train import DEFAULT_PRECISION
 from .models import DISPLAY_NAMES
 from .suites import SUITES
 from .sweep import Variant
@@ -30,6 +31,7 @@ class Budget:
     seeds: int
     epochs: int | None  # None: every model's published default
     note: str
+    precision: str = DEFAULT_PRECISION
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data import locate_dataset
+from ..train import DEFAULT_PRECISION, PRECISIONS
 from .jobs import Job, JobOutcome, run_job
 from .models import PEERS, available_models
 from .store import CorruptResultError, read_failure, read_result, remove_stale_temporaries
@@ -70,14 +71,17 @@ class SweepSummary:
 def _check_budget(job: Job, metadata: dict[str, Any]) -> None:
     # A finished result at another budget is not this sweep's result: refuse, do not mix.
     asked = json.loads(json.dumps(dict(job.params)))  # as stored: tuples become lists
+    precision = metadata.get("precision", "fp32")  # results from before precision existed
     if (
         metadata.get("requested_epochs") != job.epochs
         or metadata.get("params_override", {}) != asked
+        or precision != job.precision
     ):
         raise ValueError(
             f"{job}: the runs directory already holds a result made with epochs="
-            f"{metadata.get('requested_epochs')} and params {metadata.get('params_override', {})}; "
-            f"this sweep asks for epochs={job.epochs} and params {dict(job.params)}. "
+            f"{metadata.get('requested_epochs')}, params {metadata.get('params_override', {})} "
+            f"and precision {precision}; this sweep asks for epochs={job.epochs}, params "
+            f"{dict(job.params)} and precision {job.precision}. "
             "Use another runs directory."
         )
 
@@ -95,13 +99,15 @@ def plan_sweep(
     retry_failed: bool = False,
     check_data: bool = True,
     save_models: bool = False,
+    precision: str = DEFAULT_PRECISION,
 ) -> SweepPlan:
     """Check the request and sort its jobs by state; raises ``ValueError`` before any work.
 
     ``models``: model keys (``params`` maps a key to its hyper-parameter overrides) or
     labelled :class:`Variant` s (a study's rows; an empty label is the model's display
     name). ``save_models`` keeps every fitted deep model next to its result (ROCKET peers
-    have nothing to save)."""
+    have nothing to save). ``precision`` is every deep model's; results of another
+    precision in ``runs_dir`` are refused, as those of another epoch budget are."""
     params = params or {}
     variants = [
         model
@@ -124,6 +130,8 @@ def plan_sweep(
     resamples = list(resamples)
     if not variants or not datasets or not resamples or min(resamples) < 0:
         raise ValueError("a sweep needs at least one model, one dataset and resamples >= 0")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}")
     if epochs is not None and epochs < 1:
         raise ValueError(f"epochs must be >= 1; got {epochs}")
     if check_data:
@@ -145,6 +153,7 @@ def plan_sweep(
                     device,
                     variant.label or None,
                     save_models,
+                    precision,
                 )
                 _sort_job(job, runs_dir, plan, retry_failed)
     return plan

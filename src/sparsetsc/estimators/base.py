@@ -101,10 +101,12 @@ class BaseDeepClassifier(ValidatedClassifier):
         The batch size actually used.
     device_ : str
         The device the network lives on.
+    precision_ : str
+        ``"fp32"`` or ``"bf16"``: what ``precision`` resolved to; predictions use it too.
     """
 
     # Fitted attributes (besides the network and the labels) that save() writes as JSON.
-    _fitted_json_attributes = ("history_", "selected_epoch_", "seed_", "batch_size_")
+    _fitted_json_attributes = ("history_", "selected_epoch_", "seed_", "batch_size_", "precision_")
 
     # ------------------------------------------------------------------ what a subclass says
     #: The network class (a registered sparsetsc network) and the hyper-parameters that are
@@ -121,6 +123,7 @@ class BaseDeepClassifier(ValidatedClassifier):
         "selection",
         "validation_size",
         "verbose",
+        "precision",
     )
     #: Whether members of an ensemble of this estimator may train together as one vectorised
     #: model (:func:`sparsetsc.train.fit_networks`): plain training by :meth:`_train`.
@@ -177,6 +180,7 @@ class BaseDeepClassifier(ValidatedClassifier):
         self.history_ = result.history
         self.selected_epoch_ = result.selected_epoch
         self.batch_size_ = result.batch_size
+        self.precision_ = result.precision
         self.seed_ = plan.seed
         self.device_ = str(plan.device)
 
@@ -187,7 +191,9 @@ class BaseDeepClassifier(ValidatedClassifier):
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:
         device = torch.device(self.device_)
-        return predict_proba(self._inference_network(device), self._prepare(X), device)
+        precision = self.__dict__.get("precision_", "fp32")  # saved before precision existed
+        network = self._inference_network(device)
+        return predict_proba(network, self._prepare(X), device, precision=precision)
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
         return self.classes_[np.argmax(self._predict_proba(X), axis=1)]

@@ -10,7 +10,7 @@ from torch import nn
 
 from ..nn import DSN, DSNConfig
 from ..sparse import DSTConfig, DynamicSparseTraining, bake_masks, real_density, sparse_inference
-from ..train import TrainConfig, TrainResult, fit_network
+from ..train import DEFAULT_PRECISION, TrainConfig, TrainResult, fit_network
 from .base import BaseDeepClassifier, FitPlan
 
 __all__ = ["DSNClassifier"]
@@ -80,7 +80,7 @@ class DSNClassifier(BaseDeepClassifier):
         is built on the first prediction of each fitted network: after changing
         ``network_``'s weights in place, assign a new network (or use ``"dense"``).
     n_epochs, batch_size, lr, lr_schedule, min_lr, selection, validation_size, normalize,
-    device, verbose, random_state
+    device, precision, verbose, random_state
         As in :class:`~sparsetsc.FCNClassifier`, with DSN's defaults.
 
     Attributes
@@ -130,6 +130,7 @@ class DSNClassifier(BaseDeepClassifier):
         validation_size: float | int = 0.0,
         normalize: bool = True,
         device: str = "auto",
+        precision: str = DEFAULT_PRECISION,
         verbose: bool = False,
         random_state: int | None = None,
     ) -> None:
@@ -158,6 +159,7 @@ class DSNClassifier(BaseDeepClassifier):
         self.validation_size = validation_size
         self.normalize = normalize
         self.device = device
+        self.precision = precision
         self.verbose = verbose
         self.random_state = random_state
         super().__init__()

@@ -17,7 +17,7 @@ from torch import nn
 from ..cost import ModelCost
 from ..nn import LITE, Inception, InceptionConfig, LITEConfig
 from ..prune import DSPConfig, fit_prune, uniform_width
-from ..train import TrainConfig, TrainResult
+from ..train import DEFAULT_PRECISION, TrainConfig, TrainResult
 from .base import BaseDeepClassifier, FitPlan
 from .lite import InceptionClassifier, LITEClassifier
 
@@ -60,7 +60,8 @@ class DSPClassifier(BaseDeepClassifier):
         Filters per branch of the unpruned backbone.
     hand_crafted : bool, default=None
         Hand-crafted filters in the backbone; ``None``: LITE yes, Inception no.
-    n_epochs, batch_size, lr, lr_schedule, min_lr, normalize, device, verbose, random_state
+    n_epochs, batch_size, lr, lr_schedule, min_lr, normalize, device, precision, verbose, \
+random_state
         Training of both phases, as :class:`~sparsetsc.LITEClassifier` (published defaults:
         1500 epochs, batch 64, Adam 1e-3, plateau schedule on the training loss).
 
@@ -122,6 +123,7 @@ class DSPClassifier(BaseDeepClassifier):
         min_lr: float = 1e-4,
         normalize: bool = True,
         device: str = "auto",
+        precision: str = DEFAULT_PRECISION,
         verbose: bool = False,
         random_state: int | None = None,
     ) -> None:
@@ -142,6 +144,7 @@ class DSPClassifier(BaseDeepClassifier):
         self.min_lr = min_lr
         self.normalize = normalize
         self.device = device
+        self.precision = precision
         self.verbose = verbose
         self.random_state = random_state
         super().__init__()

@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
-from ..train import VECTORISED_SELECTIONS, fit_networks, resolve_device, seeded
+from ..train import DEFAULT_PRECISION, VECTORISED_SELECTIONS, fit_networks, resolve_device, seeded
 from .base import BaseDeepClassifier, ValidatedClassifier
 from .dsp import DSPClassifier
 from .lite import InceptionClassifier, LITEClassifier
@@ -258,7 +258,7 @@ class LITETimeClassifier(_NamedEnsemble):
     n_filters, kernel_size, use_dilation, hand_crafted
         The members' architecture, as in :class:`LITEClassifier`.
     n_epochs, batch_size, lr, lr_schedule, min_lr, selection, validation_size, normalize, \
-device, verbose
+device, precision, verbose
         The members' training, as in :class:`LITEClassifier` (published defaults).
     batched : bool or "auto", default="auto"
         Train the members together as one vectorised model (see :class:`EnsembleClassifier`).
@@ -284,6 +284,7 @@ device, verbose
         validation_size: float = 0.0,
         normalize: bool = True,
         device: str = "auto",
+        precision: str = DEFAULT_PRECISION,
         verbose: bool = False,
         batched: bool | str = "auto",
         random_state: int | None = None,
@@ -302,6 +303,7 @@ device, verbose
         self.validation_size = validation_size
         self.normalize = normalize
         self.device = device
+        self.precision = precision
         self.verbose = verbose
         self.batched = batched
         self.random_state = random_state
@@ -324,7 +326,7 @@ class InceptionTimeClassifier(_NamedEnsemble):
 hand_crafted
         The members' architecture, as in :class:`InceptionClassifier`.
     n_epochs, batch_size, lr, lr_schedule, min_lr, selection, validation_size, normalize, \
-device, verbose
+device, precision, verbose
         The members' training, as in :class:`InceptionClassifier` (published defaults).
     batched : bool or "auto", default="auto"
         Train the members together as one vectorised model (see :class:`EnsembleClassifier`).
@@ -353,6 +355,7 @@ device, verbose
         validation_size: float = 0.0,
         normalize: bool = True,
         device: str = "auto",
+        precision: str = DEFAULT_PRECISION,
         verbose: bool = False,
         batched: bool | str = "auto",
         random_state: int | None = None,
@@ -374,6 +377,7 @@ device, verbose
         self.validation_size = validation_size
         self.normalize = normalize
         self.device = device
+        self.precision = precision
         self.verbose = verbose
         self.batched = batched
         self.random_state = random_state
@@ -411,6 +415,7 @@ class HInceptionTimeClassifier(InceptionTimeClassifier):
         validation_size: float = 0.0,
         normalize: bool = True,
         device: str = "auto",
+        precision: str = DEFAULT_PRECISION,
         verbose: bool = False,
         batched: bool | str = "auto",
         random_state: int | None = None,
@@ -433,6 +438,7 @@ class HInceptionTimeClassifier(InceptionTimeClassifier):
             validation_size=validation_size,
             normalize=normalize,
             device=device,
+            precision=precision,
             verbose=verbose,
             batched=batched,
             random_state=random_state,
@@ -478,6 +484,7 @@ class _DSPEnsemble(_NamedEnsemble):
         min_lr: float = 1e-4,
         normalize: bool = True,
         device: str = "auto",
+        precision: str = DEFAULT_PRECISION,
         verbose: bool = False,
         batched: bool | str = "auto",
         random_state: int | None = None,
@@ -499,6 +506,7 @@ class _DSPEnsemble(_NamedEnsemble):
         self.min_lr = min_lr
         self.normalize = normalize
         self.device = device
+        self.precision = precision
         self.verbose = verbose
         self.batched = batched
         self.random_state = random_state

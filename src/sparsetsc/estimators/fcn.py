@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..nn import FCN
+from ..train import DEFAULT_PRECISION
 from .base import BaseDeepClassifier
 
 __all__ = ["FCNClassifier"]
@@ -42,6 +43,10 @@ class FCNClassifier(BaseDeepClassifier):
         z-normalise each series and channel over time (in ``fit`` and ``predict``).
     device : str, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...
+    precision : {"fp32", "bf16", "auto"}, default="fp32" (``sparsetsc.train.DEFAULT_PRECISION``)
+        Numeric precision of training and prediction: float32, bfloat16 mixed precision
+        (float32 weights, optimizer state, loss and BatchNorm statistics), or bf16 where the
+        hardware runs it natively (CPUs with AMX / AVX512-BF16, recent GPUs).
     verbose : bool, default=False
         Show a progress bar while training.
     random_state : int, RandomState or None, default=None
@@ -73,6 +78,7 @@ class FCNClassifier(BaseDeepClassifier):
         validation_size: float | int = 0.0,
         normalize: bool = True,
         device: str = "auto",
+        precision: str = DEFAULT_PRECISION,
         verbose: bool = False,
         random_state: int | None = None,
     ) -> None:
@@ -87,6 +93,7 @@ class FCNClassifier(BaseDeepClassifier):
         self.validation_size = validation_size
         self.normalize = normalize
         self.device = device
+        self.precision = precision
         self.verbose = verbose
         self.random_state = random_state
         super().__init__()

@@ -9,6 +9,7 @@ Their ensembles (LITETime, InceptionTime, H-InceptionTime) are in :mod:`.ensembl
 from __future__ import annotations
 
 from ..nn import LITE, Inception
+from ..train import DEFAULT_PRECISION
 from .base import BaseDeepClassifier
 
 __all__ = ["InceptionClassifier", "LITEClassifier"]
@@ -33,6 +34,8 @@ _TRAINING_PARAMETERS = """
         z-normalise each series and channel over time (in ``fit`` and ``predict``).
     device : str, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ...
+    precision : {"fp32", "bf16", "auto"}, default="fp32"
+        Numeric precision (see :class:`~sparsetsc.FCNClassifier`).
     verbose : bool, default=False
         Show a progress bar while training.
     random_state : int, RandomState or None, default=None
@@ -80,6 +83,7 @@ class LITEClassifier(BaseDeepClassifier):
         validation_size: float = 0.0,
         normalize: bool = True,
         device: str = "auto",
+        precision: str = DEFAULT_PRECISION,
         verbose: bool = False,
         random_state: int | None = None,
     ) -> None:
@@ -96,6 +100,7 @@ class LITEClassifier(BaseDeepClassifier):
         self.validation_size = validation_size
         self.normalize = normalize
         self.device = device
+        self.precision = precision
         self.verbose = verbose
         self.random_state = random_state
         super().__init__()
@@ -168,6 +173,7 @@ class InceptionClassifier(BaseDeepClassifier):
         validation_size: float = 0.0,
         normalize: bool = True,
         device: str = "auto",
+        precision: str = DEFAULT_PRECISION,
         verbose: bool = False,
         random_state: int | None = None,
     ) -> None:
@@ -187,6 +193,7 @@ class InceptionClassifier(BaseDeepClassifier):
         self.validation_size = validation_size
         self.normalize = normalize
         self.device = device
+        self.precision = precision
         self.verbose = verbose
         self.random_state = random_state
         super().__init__()

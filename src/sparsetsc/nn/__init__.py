@@ -21,7 +21,7 @@ from .fcn import FCN, FCNConfig
 from .inception import Inception, InceptionConfig
 from .lite import LITE, LITEConfig
 from .region_conv import RegionConv1d, kernel_group_regions
-from .same_conv import SameConv1d
+from .same_conv import SameConv1d, SameMaxPool1d, fast_kernels
 from .stages import PrunableStage, StageRecorder, stage_width, stage_widths, stages_of
 
 __all__ = [
@@ -37,8 +37,10 @@ __all__ = [
     "PrunableStage",
     "RegionConv1d",
     "SameConv1d",
+    "SameMaxPool1d",
     "StageRecorder",
     "build_network",
+    "fast_kernels",
     "kernel_group_regions",
     "network_config",
     "stage_width",

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .kernels import batch_norm_relu
 from .region_conv import RegionConv1d, kernel_group_regions
+from .same_conv import SameConv1d
 from .stages import PrunableStage
 
 __all__ = ["DSNConfig", "DSN"]
@@ -103,7 +105,7 @@ class DSNModule(nn.Module):
         width = config.conv_channels
         # The official code skips the bottleneck for a single input channel.
         self.bottleneck = (
-            nn.Conv1d(in_channels, config.n_filters, 1, bias=False)
+            SameConv1d(in_channels, config.n_filters, 1, bias=False)
             if in_channels > 1
             else nn.Identity()
         )
@@ -112,7 +114,7 @@ class DSNModule(nn.Module):
         self.bn = nn.BatchNorm1d(width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(self.bn(self.conv(self.bottleneck(x))))
+        return batch_norm_relu(self.bn, self.conv(self.bottleneck(x)))
 
 
 class DSN(nn.Module):
@@ -126,7 +128,7 @@ class DSN(nn.Module):
         widths = [config.n_channels] + [config.conv_channels] * config.depth
         self.blocks = nn.Sequential(*(DSNModule(widths[d], config) for d in range(config.depth)))
         self.pool = nn.AdaptiveAvgPool1d(config.pool_size)
-        self.head = nn.Conv1d(config.conv_channels, config.n_classes, 1, bias=False)
+        self.head = SameConv1d(config.conv_channels, config.n_classes, 1, bias=False)
         self.head_bn = nn.BatchNorm1d(config.n_classes)
 
     def prunable_stages(self) -> list[PrunableStage]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .kernels import batch_norm_relu
 from .same_conv import SameConv1d
 
 __all__ = ["FCNConfig", "FCN"]
@@ -53,6 +54,10 @@ class ConvBlock(nn.Sequential):
             nn.BatchNorm1d(out_channels),
             nn.ReLU(),
         )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        conv, bn, _ = self  # BatchNorm and ReLU in one fused pass in training
+        return batch_norm_relu(bn, conv(x))
 
 
 class FCN(nn.Module):

@@ -23,6 +23,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .kernels import use_fast_kernels
+
 __all__ = ["HandCraftedFilters", "hand_crafted_filters", "N_HAND_CRAFTED"]
 
 TREND_LENGTHS = (2, 4, 8, 16, 32, 64)
@@ -91,6 +93,15 @@ class HandCraftedFilters(nn.Module):
             offset += n_channels * len(members)
         permutation = [position[(f, c)] for f in range(N_HAND_CRAFTED) for c in range(n_channels)]
         self.register_buffer("permutation", torch.tensor(permutation), persistent=False)
+        # The whole bank as one kernel for training (each filter centred in the longest one's
+        # window, zeros around it): one convolution instead of one per length. A constant
+        # derived from the filters; the parameters above stay what is saved and counted.
+        self.bank_size = max(lengths)
+        bank = torch.zeros(N_HAND_CRAFTED, 1, self.bank_size)
+        for i, f in enumerate(filters):
+            start = (self.bank_size - 1) // 2 - (len(f) - 1) // 2
+            bank[i, 0, start : start + len(f)] = f
+        self.register_buffer("bank", bank.repeat(n_channels, 1, 1), persistent=False)
 
     @property
     def out_channels(self) -> int:
@@ -99,7 +110,19 @@ class HandCraftedFilters(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if torch.is_grad_enabled() and x.requires_grad:
             return _HandCraftedFunction.apply(x, self)
+        if use_fast_kernels(self, x):
+            return self._filter_as_one_bank(x)
         return self._filter(x)
+
+    def _filter_as_one_bank(self, x: torch.Tensor) -> torch.Tensor:
+        left = (self.bank_size - 1) // 2
+        padded = F.pad(x, (left, self.bank_size - 1 - left))
+        out = F.relu(F.conv1d(padded, self.bank, groups=self.n_channels))  # channel-major
+        if self.n_channels == 1:
+            return out
+        n_batch, _, length = out.shape
+        out = out.view(n_batch, self.n_channels, N_HAND_CRAFTED, length).transpose(1, 2)
+        return out.reshape(n_batch, self.out_channels, length)
 
     def _filter(self, x: torch.Tensor) -> torch.Tensor:
         outputs = []

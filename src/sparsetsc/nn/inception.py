@@ -41,10 +41,10 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from .handcrafted import N_HAND_CRAFTED, HandCraftedFilters
-from .same_conv import SameConv1d
+from .kernels import batch_norm_relu
+from .same_conv import SameConv1d, SameMaxPool1d
 from .stages import PooledStages, PrunableStage
 
 __all__ = ["InceptionConfig", "InceptionModule", "Shortcut", "Inception"]
@@ -228,7 +228,7 @@ class InceptionModule(nn.Module):
         self.bottleneck: nn.Conv1d | None = None
         branch_in = in_channels
         if use_bottleneck and in_channels > 1 and any(conv_widths):
-            self.bottleneck = nn.Conv1d(in_channels, bottleneck_size, 1, bias=False)
+            self.bottleneck = SameConv1d(in_channels, bottleneck_size, 1, bias=False)
             branch_in = bottleneck_size
         # Keys name the branch position, so a pruned branch shows as a missing key.
         self.branches = nn.ModuleDict(
@@ -240,11 +240,11 @@ class InceptionModule(nn.Module):
         )
         # The max-pool branch reads the module input, not the bottleneck. Padding 1 pads
         # with -inf, which equals Keras' "same" max-pooling.
-        self.pool: nn.MaxPool1d | None = None
+        self.pool: SameMaxPool1d | None = None
         self.pool_conv: nn.Conv1d | None = None
         if self.widths[3] > 0:
-            self.pool = nn.MaxPool1d(3, stride=1, padding=1)
-            self.pool_conv = nn.Conv1d(in_channels, self.widths[3], 1, bias=False)
+            self.pool = SameMaxPool1d()
+            self.pool_conv = SameConv1d(in_channels, self.widths[3], 1, bias=False)
         self.hand_crafted: HandCraftedFilters | None = (
             HandCraftedFilters(in_channels) if hand_crafted else None
         )
@@ -280,7 +280,7 @@ class InceptionModule(nn.Module):
             outputs.append(self.pool_conv(self.pool(x)))
         if self.hand_crafted is not None:
             outputs.append(self.hand_crafted(x))
-        return F.relu(self.bn(torch.cat(outputs, dim=1)))
+        return batch_norm_relu(self.bn, torch.cat(outputs, dim=1))
 
 
 class Shortcut(nn.Module):
@@ -288,7 +288,7 @@ class Shortcut(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__()
-        self.conv = nn.Conv1d(in_channels, out_channels, 1, bias=False)
+        self.conv = SameConv1d(in_channels, out_channels, 1, bias=False)
         self.bn = nn.BatchNorm1d(out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

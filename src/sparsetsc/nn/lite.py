@@ -35,6 +35,7 @@ import torch
 from torch import nn
 
 from .handcrafted import N_HAND_CRAFTED, HandCraftedFilters
+from .kernels import batch_norm_relu
 from .same_conv import SameConv1d
 from .stages import PooledStages, PrunableStage
 
@@ -189,7 +190,7 @@ class SeparableConv1d(nn.Module):
             groups=in_channels,
             bias=False,
         )
-        self.pointwise = nn.Conv1d(in_channels, out_channels, 1, bias=False)
+        self.pointwise = SameConv1d(in_channels, out_channels, 1, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.pointwise(self.depthwise(x))
@@ -206,7 +207,7 @@ class FCNModule(nn.Module):
         self.bn = nn.BatchNorm1d(out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(self.bn(self.conv(x)))
+        return batch_norm_relu(self.bn, self.conv(x))
 
 
 class LITE(PooledStages):

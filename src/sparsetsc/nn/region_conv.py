@@ -17,6 +17,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .kernels import autocast_dtype
+
 __all__ = ["RegionConv1d", "full_kernels", "kernel_group_regions", "tap_bands"]
 
 
@@ -143,6 +145,19 @@ class _BandConvolution(torch.autograd.Function):
         return grad_padded, grad_weight, None, None
 
 
+def _band_convolution(
+    padded: torch.Tensor, weight: torch.Tensor, bands: list[tuple[int, int, int]], length: int
+) -> torch.Tensor:
+    # Under autocast the band convolutions run in the autocast dtype: cast both operands
+    # once here (the casts carry the gradients back to float32) and run the function with
+    # autocast off, so forward and hand-written backward see one dtype.
+    dtype = autocast_dtype(padded.device.type)
+    if dtype is None:
+        return _BandConvolution.apply(padded, weight, bands, length)
+    with torch.autocast(device_type=padded.device.type, enabled=False):
+        return _BandConvolution.apply(padded.to(dtype), weight.to(dtype), bands, length)
+
+
 class RegionConv1d(nn.Conv1d):
     """Length-preserving ``Conv1d`` whose output-channel groups use only their tap regions.
 
@@ -214,7 +229,7 @@ class RegionConv1d(nn.Conv1d):
                 outputs.append(F.conv1d(window, weight[out_start:out_stop, :, tap_start:tap_stop]))
             output = torch.cat(outputs, dim=1)
         elif torch.is_grad_enabled() and (padded.requires_grad or weight.requires_grad):
-            output = _BandConvolution.apply(padded, weight, self._bands, length)
+            output = _band_convolution(padded, weight, self._bands, length)
         else:  # inference: plain operations, so tracing and export see ordinary convolutions
             output = None
             for tap_start, tap_stop, out_start in self._bands:

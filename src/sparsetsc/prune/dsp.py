@@ -114,7 +114,7 @@ class SparsityLoss(Callback):
                 if not isinstance(selected, slice):
                     selected = torch.as_tensor(selected, device=features.device)
                 features = features[:, selected]
-            term = weight * instance_l21(features)
+            term = weight * instance_l21(features.float())  # float32 under mixed precision too
             total = term if total is None else total + term
         return total
 

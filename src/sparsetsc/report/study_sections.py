@@ -424,7 +424,8 @@ def study_section(
         "",
         f"Protocol: {budget.note}. Datasets ({len(budget.datasets)}, from `{study.archive}`): "
         f"{', '.join(budget.datasets)}. Resamples: 0..{budget.seeds - 1} (0 = official "
-        f"split). Epochs: {epochs}. Selection: training loss; no test data in any choice.",
+        f"split). Epochs: {epochs}. Precision: {budget.precision}. Selection: training loss; "
+        "no test data in any choice.",
         "",
         "Variants: "
         + "; ".join(

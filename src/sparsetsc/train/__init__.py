@@ -23,11 +23,20 @@ from .config import (
     resolve_batch_size,
 )
 from .loop import VECTORISED_SELECTIONS, fit_network, fit_networks, predict_proba
+from .precision import (
+    DEFAULT_PRECISION,
+    PRECISIONS,
+    native_bf16,
+    precision_context,
+    resolve_precision,
+)
 from .seeding import resolve_device, resolve_seed, seeded
 
 __all__ = [
     "BATCH_SIZE_RULES",
+    "DEFAULT_PRECISION",
     "LR_SCHEDULES",
+    "PRECISIONS",
     "SELECTIONS",
     "VECTORISED_SELECTIONS",
     "Callback",
@@ -38,9 +47,12 @@ __all__ = [
     "build_scheduler",
     "fit_network",
     "fit_networks",
+    "native_bf16",
+    "precision_context",
     "predict_proba",
     "resolve_batch_size",
     "resolve_device",
+    "resolve_precision",
     "resolve_seed",
     "seeded",
 ]

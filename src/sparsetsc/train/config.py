@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .precision import PRECISIONS
+
 __all__ = [
     "BATCH_SIZE_RULES",
     "LR_SCHEDULES",
@@ -80,6 +82,10 @@ class TrainConfig:
         Show a progress bar over epochs (on stderr).
     eval_batch_size : int
         Batch size for validation forward passes.
+    precision : {"fp32", "bf16", "auto"}
+        ``"bf16"``: bfloat16 mixed precision (autocast; float32 weights, optimizer state,
+        loss and BatchNorm statistics); ``"auto"``: bf16 where the device runs it natively
+        (see :mod:`.precision`).
     """
 
     n_epochs: int = 100
@@ -96,8 +102,11 @@ class TrainConfig:
     verbose: bool = False
     eval_batch_size: int = 256
     description: str = "training"
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}; got {self.precision!r}")
         if not isinstance(self.n_epochs, (int, np.integer)) or self.n_epochs < 1:
             raise ValueError(f"n_epochs must be a positive int; got {self.n_epochs!r}")
         if self.lr_schedule not in LR_SCHEDULES:
@@ -128,6 +137,7 @@ class TrainResult:
     batch_size: int
     n_train: int
     n_validation: int
+    precision: str = "fp32"  # what training ran in: "fp32" or "bf16"
 
 
 def build_optimizer(network: nn.Module, config: TrainConfig) -> torch.optim.Adam:

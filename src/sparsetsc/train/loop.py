@@ -34,8 +34,10 @@ from torch import nn
 from torch.func import functional_call, vmap
 from tqdm.auto import tqdm
 
+from ..nn.same_conv import fast_kernels
 from .callbacks import Callback, TrainState
 from .config import TrainConfig, TrainResult, build_optimizer, build_scheduler, resolve_batch_size
+from .precision import precision_context, resolve_precision
 
 __all__ = ["VECTORISED_SELECTIONS", "fit_network", "fit_networks", "predict_proba"]
 
@@ -136,9 +138,15 @@ class _OneNetwork:
         state.batch_outputs = self.networks[0](state.batch_inputs)
         return nn.functional.cross_entropy(state.batch_outputs, state.batch_targets).unsqueeze(0)
 
-    def snapshot(self, member: int) -> State:
-        """A copy of the member's weights and buffers, to restore at the end."""
-        return copy.deepcopy(self.networks[member].state_dict())
+    def snapshot(self, member: int, into: State | None = None) -> State:
+        """A copy of the member's weights and buffers, to restore at the end; written into
+        an earlier snapshot's tensors when given (no allocation per improved epoch)."""
+        state = self.networks[member].state_dict()
+        if into is None:
+            return {name: tensor.detach().clone() for name, tensor in state.items()}
+        for name, tensor in state.items():
+            into[name].copy_(tensor)
+        return into
 
     def restore(self, member: int, state: State | None) -> None:
         """Give the member the kept checkpoint (``None``: its weights as they are)."""
@@ -186,16 +194,21 @@ class _VectorisedMembers:
             name: torch.stack([self.parameters[m][name] for m in range(n_members)])
             for name in self._parameter_names
         }
-        logits = self._forward(stacked, self.buffers, X[batches])  # (members, batch, classes)
+        with fast_kernels(False):  # vmap cannot batch the numba kernels
+            logits = self._forward(stacked, self.buffers, X[batches])  # (members, batch, classes)
         losses = nn.functional.cross_entropy(
             logits.flatten(0, 1), y[batches].flatten(), reduction="none"
         )
         return losses.view(n_members, -1).mean(dim=1)
 
-    def snapshot(self, member: int) -> State:
-        state = {name: p.detach().clone() for name, p in self.parameters[member].items()}
-        state.update({name: stacked[member].clone() for name, stacked in self.buffers.items()})
-        return state
+    def snapshot(self, member: int, into: State | None = None) -> State:
+        state = {name: p.detach() for name, p in self.parameters[member].items()}
+        state.update({name: stacked[member] for name, stacked in self.buffers.items()})
+        if into is None:
+            return {name: tensor.clone() for name, tensor in state.items()}
+        for name, tensor in state.items():
+            into[name].copy_(tensor)
+        return into
 
     def restore(self, member: int, state: State | None) -> None:
         # The networks' own buffers were not updated during training: always load.
@@ -236,6 +249,7 @@ def _train(
     n_train = len(train_idx)
     batch_size = resolve_batch_size(config.batch_size, n_train)
     steps_per_epoch = math.ceil(n_train / batch_size)
+    precision = resolve_precision(config.precision, device)
 
     for network in networks:
         network.to(device).train()
@@ -274,7 +288,8 @@ def _train(
             state.epoch = epoch
         for start in range(0, n_train, batch_size):
             batches = orders[:, start : start + batch_size]  # (members, batch)
-            ce = members.losses(states, X_train, y_train, batches)
+            with precision_context(precision, device):
+                ce = members.losses(states, X_train, y_train, batches)
             losses = ce
             for m, state in enumerate(states):
                 for callback in callbacks[m]:
@@ -307,7 +322,7 @@ def _train(
             }
             if len(val_idx):
                 record["val_loss"], record["val_accuracy"] = _evaluate(
-                    networks[m], X_val, y_val, config.eval_batch_size
+                    networks[m], X_val, y_val, config.eval_batch_size, precision, device
                 )
             scheduler = schedulers[m]
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
@@ -327,7 +342,7 @@ def _train(
                 }[config.selection]
                 if score < best_score[m]:  # ties keep the earlier epoch
                     best_score[m], best_epoch[m] = score, epoch + 1
-                    best_state[m] = members.snapshot(m)
+                    best_state[m] = members.snapshot(m, into=best_state[m])
             for callback in callbacks[m]:
                 callback.on_epoch_end(state, record)
             record["seconds"] = (time.perf_counter() - started) / n_members  # a shared epoch
@@ -353,6 +368,7 @@ def _train(
                 batch_size=batch_size,
                 n_train=n_train,
                 n_validation=len(val_idx),
+                precision=precision,
             )
         )
     return results
@@ -360,13 +376,19 @@ def _train(
 
 @torch.no_grad()
 def _evaluate(
-    network: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int
+    network: nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    precision: str,
+    device: torch.device,
 ) -> tuple[float, float]:
     was_training = network.training
     network.eval()
     total_loss, correct = 0.0, 0
     for start in range(0, len(X), batch_size):
-        logits = network(X[start : start + batch_size])
+        with precision_context(precision, device):
+            logits = network(X[start : start + batch_size]).float()
         target = y[start : start + batch_size]
         total_loss += nn.functional.cross_entropy(logits, target, reduction="sum").item()
         correct += (logits.argmax(dim=1) == target).sum().item()
@@ -376,11 +398,22 @@ def _evaluate(
 
 @torch.no_grad()
 def predict_proba(
-    network: nn.Module, X: np.ndarray, device: torch.device, batch_size: int = 256
+    network: nn.Module,
+    X: np.ndarray,
+    device: torch.device,
+    batch_size: int = 256,
+    precision: str = "fp32",
 ) -> np.ndarray:
-    """Class probabilities of ``network`` (put in eval mode by the caller) for ``X``."""
+    """Class probabilities of ``network`` (put in eval mode by the caller) for ``X``.
+
+    ``precision``: ``"fp32"``, ``"bf16"`` (autocast forward; the softmax in float32) or
+    ``"auto"``.
+    """
+    precision = resolve_precision(precision, device)
     outputs = []
     for start in range(0, len(X), batch_size):
         batch = torch.as_tensor(X[start : start + batch_size], dtype=torch.float32, device=device)
-        outputs.append(torch.softmax(network(batch), dim=1).double().cpu())
+        with precision_context(precision, device):
+            logits = network(batch).float()
+        outputs.append(torch.softmax(logits, dim=1).double().cpu())
     return torch.cat(outputs).numpy()
