@@ -104,66 +104,98 @@ def autocast_dtype(device_type: str) -> torch.dtype | None:
 
 
 # ---------------------------------------------------------------------- depthwise
-def _tap_range(j: int, dilation: int, left: int, length: int) -> tuple[int, int, int]:
-    """Output positions ``[start, stop)`` that tap ``j`` reads inside the series, and the
-    input offset of that tap (the zero padding is never materialised)."""
-    offset = j * dilation - left
-    return max(0, -offset), min(length, length - offset), offset
+# Each series row is copied into a zero-padded scratch row whose length is a multiple of
+# the vector width, so every tap is one full-length, remainder-free vector loop over
+# contiguous slices (numba vectorises slices, not offset indices, which carry a
+# negative-index check); four taps share each pass over the accumulator.
+_ROW_MULTIPLE = 16
 
 
-_tap_range_jit = njit(cache=True)(_tap_range)
+def _scratch_length(length: int) -> int:
+    return -(-length // _ROW_MULTIPLE) * _ROW_MULTIPLE
 
 
 @njit(parallel=True, fastmath=True, cache=True)
-def _depthwise_forward(x, weight, dilation, left, out):  # pragma: no cover - compiled
-    # x (batch, channels, length); weight (channels, taps); out like x.
+def _depthwise_rows(x, taps, dilation, left, out, n_tasks, width):  # pragma: no cover
+    # out[b, c, t] = sum_j taps[c, j] * x[b, c, t + j * dilation - left], zero outside.
     n_batch, n_channels, length = x.shape
-    for task in prange(n_batch * n_channels):
-        b = task // n_channels
-        c = task % n_channels
-        row = out[b, c]
-        row[:] = 0.0
-        for j in range(weight.shape[1]):
-            start, stop, offset = _tap_range_jit(j, dilation, left, length)
-            segment = row[start:stop]
-            source = x[b, c, start + offset : stop + offset]
-            w = weight[c, j]
-            for t in range(stop - start):
-                segment[t] += w * source[t]
+    n_taps = taps.shape[1]
+    rows = n_batch * n_channels
+    per_task = (rows + n_tasks - 1) // n_tasks
+    for task in prange(n_tasks):
+        padded = np.zeros(width + (n_taps - 1) * dilation, np.float32)
+        acc = np.empty(width, np.float32)
+        for r in range(task * per_task, min(rows, (task + 1) * per_task)):
+            b = r // n_channels
+            c = r % n_channels
+            padded[left : left + length] = x[b, c]
+            acc[:] = 0.0
+            j = 0
+            while j + 4 <= n_taps:
+                s0 = padded[j * dilation : j * dilation + width]
+                s1 = padded[(j + 1) * dilation : (j + 1) * dilation + width]
+                s2 = padded[(j + 2) * dilation : (j + 2) * dilation + width]
+                s3 = padded[(j + 3) * dilation : (j + 3) * dilation + width]
+                w0, w1, w2, w3 = taps[c, j], taps[c, j + 1], taps[c, j + 2], taps[c, j + 3]
+                for t in range(width):
+                    acc[t] += (w0 * s0[t] + w1 * s1[t]) + (w2 * s2[t] + w3 * s3[t])
+                j += 4
+            while j < n_taps:
+                s0 = padded[j * dilation : j * dilation + width]
+                w0 = taps[c, j]
+                for t in range(width):
+                    acc[t] += w0 * s0[t]
+                j += 1
+            out[b, c] = acc[:length]
 
 
 @njit(parallel=True, fastmath=True, cache=True)
-def _depthwise_backward(grad, x, weight, dilation, left, grad_x, grad_weight):  # pragma: no cover
-    # One pass per channel: each (grad row, input row) pair is read once, while in cache,
-    # for both gradients. grad_x may be empty (no input gradient wanted).
-    n_batch, n_channels, length = grad.shape
-    want_input = grad_x.shape[0] > 0
+def _depthwise_tap_gradient(grad, x, dilation, left, grad_taps, width):  # pragma: no cover
+    # grad_taps[c, j] = sum_{b, t} grad[b, c, t] * x[b, c, t + j * dilation - left].
+    n_batch, n_channels, length = x.shape
+    n_taps = grad_taps.shape[1]
     for c in prange(n_channels):
-        for j in range(weight.shape[1]):
-            grad_weight[c, j] = 0.0
+        padded = np.zeros(width + (n_taps - 1) * dilation, np.float32)
+        g = np.zeros(width, np.float32)
+        for j in range(n_taps):
+            grad_taps[c, j] = 0.0
         for b in range(n_batch):
-            g = grad[b, c]
-            if want_input:
-                row = grad_x[b, c]
-                row[:] = 0.0
-            for j in range(weight.shape[1]):
-                start, stop, offset = _tap_range_jit(j, dilation, left, length)
-                source = x[b, c, start + offset : stop + offset]
-                segment = g[start:stop]
-                acc = np.float32(0.0)
-                for t in range(stop - start):
-                    acc += segment[t] * source[t]
-                grad_weight[c, j] += acc
-                if want_input:
-                    target = row[start + offset : stop + offset]
-                    w = weight[c, j]
-                    for t in range(stop - start):
-                        target[t] += w * segment[t]
+            padded[left : left + length] = x[b, c]
+            g[:length] = grad[b, c]
+            j = 0
+            while j + 4 <= n_taps:
+                s0 = padded[j * dilation : j * dilation + width]
+                s1 = padded[(j + 1) * dilation : (j + 1) * dilation + width]
+                s2 = padded[(j + 2) * dilation : (j + 2) * dilation + width]
+                s3 = padded[(j + 3) * dilation : (j + 3) * dilation + width]
+                a0 = a1 = a2 = a3 = np.float32(0.0)
+                for t in range(width):
+                    a0 += g[t] * s0[t]
+                    a1 += g[t] * s1[t]
+                    a2 += g[t] * s2[t]
+                    a3 += g[t] * s3[t]
+                grad_taps[c, j] += a0
+                grad_taps[c, j + 1] += a1
+                grad_taps[c, j + 2] += a2
+                grad_taps[c, j + 3] += a3
+                j += 4
+            while j < n_taps:
+                s0 = padded[j * dilation : j * dilation + width]
+                a0 = np.float32(0.0)
+                for t in range(width):
+                    a0 += g[t] * s0[t]
+                grad_taps[c, j] += a0
+                j += 1
 
 
 def _numba_threads() -> None:
     # Follow torch's thread setting (a sweep splits the cores among its jobs).
     numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+
+
+def _n_tasks() -> int:
+    # One scratch row per task: as many tasks as threads.
+    return numba.get_num_threads()
 
 
 class _DepthwiseConv1d(torch.autograd.Function):
@@ -172,8 +204,9 @@ class _DepthwiseConv1d(torch.autograd.Function):
         x = x.detach().contiguous()
         taps = weight.detach().reshape(weight.shape[0], -1).contiguous()
         out = torch.empty_like(x)
+        width = _scratch_length(x.shape[2])
         _numba_threads()
-        _depthwise_forward(x.numpy(), taps.numpy(), dilation, left, out.numpy())
+        _depthwise_rows(x.numpy(), taps.numpy(), dilation, left, out.numpy(), _n_tasks(), width)
         ctx.save_for_backward(x, taps)
         ctx.dilation, ctx.left, ctx.weight_shape = dilation, left, weight.shape
         return out
@@ -182,21 +215,30 @@ class _DepthwiseConv1d(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad):  # type: ignore[override]
         x, taps = ctx.saved_tensors
-        grad = grad.contiguous()
+        grad = grad.contiguous().float()
+        width = _scratch_length(x.shape[2])
         _numba_threads()
-        grad_x = torch.empty_like(x) if ctx.needs_input_grad[0] else x.new_empty((0, 0, 0))
-        grad_taps = torch.empty_like(taps)
-        _depthwise_backward(
-            grad.numpy(),
-            x.numpy(),
-            taps.numpy(),
-            ctx.dilation,
-            ctx.left,
-            grad_x.numpy(),
-            grad_taps.numpy(),
-        )
-        grad_x = grad_x if ctx.needs_input_grad[0] else None
-        grad_weight = grad_taps.view(ctx.weight_shape) if ctx.needs_input_grad[1] else None
+        grad_x = grad_weight = None
+        if ctx.needs_input_grad[0]:
+            # The input gradient is the same convolution of grad with the taps reversed.
+            span = (taps.shape[1] - 1) * ctx.dilation
+            grad_x = torch.empty_like(x)
+            reversed_taps = taps.flip(1).contiguous()
+            _depthwise_rows(
+                grad.numpy(),
+                reversed_taps.numpy(),
+                ctx.dilation,
+                span - ctx.left,
+                grad_x.numpy(),
+                _n_tasks(),
+                width,
+            )
+        if ctx.needs_input_grad[1]:
+            grad_taps = torch.empty_like(taps)
+            _depthwise_tap_gradient(
+                grad.numpy(), x.numpy(), ctx.dilation, ctx.left, grad_taps.numpy(), width
+            )
+            grad_weight = grad_taps.view(ctx.weight_shape)
         return grad_x, grad_weight, None, None
 
 

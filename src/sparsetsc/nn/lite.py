@@ -249,8 +249,9 @@ class LITE(PooledStages):
         self.hand_crafted = HandCraftedFilters(c) if config.hand_crafted else None
         self.bn1 = nn.BatchNorm1d(config.block1_channels)
         # A module, so that forward hooks (DSP's sparsity loss and analysis) see block 1's
-        # output like the FCN modules' outputs; it has no parameters.
-        self.block1_relu = nn.ReLU()
+        # output like the FCN modules' outputs. The ReLU itself runs fused with bn1
+        # (batch_norm_relu), so the module passes its input through.
+        self.block1_relu = nn.Identity()
         f1, f2 = config.fcn_filters
         k1, k2 = config.fcn_kernel_sizes
         d1, d2 = config.fcn_dilations
@@ -297,7 +298,7 @@ class LITE(PooledStages):
         parts = [branch(x) for branch in self.branches]
         if self.hand_crafted is not None:
             parts.append(self.hand_crafted(x))
-        block1 = self.block1_relu(self.bn1(torch.cat(parts, dim=1)))
+        block1 = self.block1_relu(batch_norm_relu(self.bn1, torch.cat(parts, dim=1)))
         block2 = self.fcn1(block1)
         block3 = self.fcn2(block2)
         return [block1, block2, block3]
