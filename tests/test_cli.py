@@ -262,6 +262,9 @@ def test_dsp_from_the_command_line_reports_compression(model, toy_root, capsys):
     assert status == 0
     assert result["estimator"].startswith("DSP")
     assert 0 <= result["compression"] < 1 and 0 <= result["compression_all_params"] < 1
+    # the pruned model is what "params" and "macs" describe; "before" is the unpruned one
+    assert result["params_after"] == result["params"] <= result["params_before"]
+    assert result["macs_after"] <= result["macs_before"]
     widths = result["kept_widths"]
     if members:
         assert len(widths) == 2

@@ -34,3 +34,11 @@ def test_dsp_on_your_own_network_example_runs_and_prunes(capsys):
     assert accuracy > 0.7  # the pruned, retrained network fits its training data
     printed = capsys.readouterr().out
     assert str(widths) in printed and np.isfinite(result.compression["trainable"])
+
+
+def test_the_first_command_runs_the_main_job_and_no_example_uses_a_private_path():
+    text = README.read_text()
+    first = re.search(r"```bash\n(.*?)```", text, re.S).group(1)
+    assert "sparsetsc fit --model dsp-lite --dataset GunPoint" in first
+    assert "on an idle 2-core machine" in text[: text.index("## Status")]
+    assert "../shared" not in text and "/work/" not in text

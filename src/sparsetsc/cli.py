@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Efficient deep time-series classification (DSN, DSP and baselines).",
     )
     parser.add_argument("--version", action="version", version=f"sparsetsc {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add_command in (
         _fit_command,
@@ -73,15 +74,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (
-        ValueError,
-        FileNotFoundError,
-        FileExistsError,
-        IsADirectoryError,
-        ImportError,
-        ExportError,
-    ) as err:
-        print(f"sparsetsc {args.command}: error: {err}", file=sys.stderr)
+    except (ValueError, OSError, ImportError, ExportError) as err:
+        # Anticipated errors (bad input, damaged files, missing extras): one line and
+        # status 2, like argparse's own errors; anything else is a bug and shows its traceback.
+        if args.debug:
+            raise
+        message = " ".join(str(err).split()) or type(err).__name__
+        print(f"sparsetsc {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 
@@ -315,7 +314,13 @@ def _pruning_summary(estimator: Any) -> dict[str, Any]:
     if not hasattr(estimator, "compression_"):
         return {}
     members = getattr(estimator, "estimators_", None)
+    pruned = members if members else [estimator]
     return {
+        # before and after pruning, summed over an ensemble's members
+        "params_before": sum(m.base_cost_["params"] for m in pruned),
+        "params_after": sum(m.pruned_cost_["params"] for m in pruned),
+        "macs_before": sum(m.base_cost_["macs"] for m in pruned),
+        "macs_after": sum(m.pruned_cost_["macs"] for m in pruned),
         "compression": estimator.compression_["trainable"],
         "compression_all_params": estimator.compression_["all"],
         "kept_widths": [m.kept_widths_ for m in members] if members else estimator.kept_widths_,
@@ -630,9 +635,14 @@ def _run_study(args: argparse.Namespace) -> int:
     if seeds < 1 or args.n_jobs < 1:
         raise UsageError("--seeds and --n-jobs must be >= 1")
     overridden = [n for n in ("datasets", "seeds", "epochs") if getattr(args, n) is not None]
-    note = budget.note + (
-        f"; overridden on the command line: {', '.join(overridden)}" if overridden else ""
-    )
+    note = budget.note
+    if overridden:  # describe what runs, not the budget it started from
+        per_phase = " per phase" if "per phase" in budget.note else ""
+        ran = "each model's published epochs" if epochs is None else f"{epochs} epochs{per_phase}"
+        note = (
+            f"{len(datasets)} dataset(s), {seeds} resample(s), {ran} (the {args.budget} "
+            f"budget with {' and '.join(overridden)} set on the command line)"
+        )
     budget = replace(
         budget, datasets=datasets, seeds=seeds, epochs=epochs, note=note, precision=args.precision
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -61,6 +63,13 @@ def test_every_study_runs_end_to_end_and_writes_its_section(name, tiny_archive, 
     section = out[out.index("## ") :]
     assert section.startswith(f"## {study.title} (`{name}`, cpu budget)")
     assert "Published:" in section and "missing" not in section
+    # the protocol printed is the one that ran, not the budget's default
+    protocol = section[section.index("Protocol: ") :].split(". Datasets")[0]
+    assert re.fullmatch(
+        rf"Protocol: {n} dataset\(s\), 1 resample\(s\), 2 epochs( per phase)? \(the cpu "
+        r"budget with datasets and seeds and epochs set on the command line\)",
+        protocol,
+    ), protocol
     summary = pd.read_csv(runs / "studies" / f"{name}-cpu-summary.csv", index_col=0)
     labels = [v.label for v in study.variants]
     assert list(summary.index) == labels

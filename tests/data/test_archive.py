@@ -184,8 +184,8 @@ def test_folder_without_its_files(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("filename", "content", "message"),
     [
-        ("empty.tsv", "", "could not read"),
-        ("text.tsv", "1\tabc\t2\n", "could not read"),
+        ("empty.tsv", "", "holds no series"),
+        ("text.tsv", "1\tabc\t2\n", "could not parse"),
         ("nothing.ts", "@data\n", "holds no series"),
     ],
 )

@@ -70,7 +70,7 @@ def test_loading_rejects_unknown_estimators_and_missing_files(tiny_data, tmp_pat
     config_file.write_text(json.dumps(config))
     with pytest.raises(ValueError, match="unknown estimator 'os.system'"):
         sparsetsc.load(tmp_path / "model")
-    with pytest.raises(FileNotFoundError, match="not a saved sparsetsc model"):
+    with pytest.raises(sparsetsc.ModelFileError, match="not a saved sparsetsc model"):
         sparsetsc.load(tmp_path / "missing")
 
 

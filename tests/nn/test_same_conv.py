@@ -1,4 +1,4 @@
-"""SameConv1d: Keras "same" padding and the polyphase path for dilated depthwise kernels."""
+"""SameConv1d: Keras "same" padding, and its fast training path for dilated depthwise kernels."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sparsetsc.nn.same_conv import SameConv1d
     ("channels", "kernel", "dilation", "length"),
     [(113, 20, 2, 150), (32, 10, 4, 151), (5, 3, 3, 7), (4, 4, 2, 1), (3, 2, 5, 2)],
 )
-def test_polyphase_training_path_equals_the_dilated_convolution(channels, kernel, dilation, length):
+def test_depthwise_training_path_equals_the_dilated_convolution(channels, kernel, dilation, length):
     torch.manual_seed(0)
     conv = SameConv1d(channels, channels, kernel, dilation=dilation, groups=channels)
     x = torch.randn(3, channels, length, requires_grad=True)
@@ -23,7 +23,7 @@ def test_polyphase_training_path_equals_the_dilated_convolution(channels, kernel
     reference = F.conv1d(padded, conv.weight, conv.bias, dilation=dilation, groups=channels)
     grad_output = torch.randn_like(reference)
     expected = torch.autograd.grad(reference, (x, conv.weight, conv.bias), grad_output)
-    output = conv(x)  # training mode with gradients: the polyphase path
+    output = conv(x)  # training mode with gradients: the numba depthwise kernel
     assert output.shape == (3, channels, length)
     torch.testing.assert_close(output, reference, rtol=1e-5, atol=1e-5)
     for got, want in zip(

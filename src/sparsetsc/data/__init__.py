@@ -54,6 +54,7 @@ report → cli.
 from __future__ import annotations
 
 from .archive import (
+    DatasetFileError,
     DatasetNotFoundError,
     archive_datasets,
     list_datasets,
@@ -67,6 +68,7 @@ from .preprocess import equalize_length, fill_missing, znormalize
 from .validation import check_labels_seen, check_X, check_y
 
 __all__ = [
+    "DatasetFileError",
     "DatasetNotFoundError",
     "DownloadError",
     "archive_datasets",

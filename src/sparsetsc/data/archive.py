@@ -3,8 +3,8 @@
 A dataset ``<Name>`` is a folder ``<Name>/`` holding ``<Name>_TRAIN`` and ``<Name>_TEST``
 files, either UCR-2018 ``.tsv`` (label first, then the values) or UEA/tsml ``.ts``; when
 both exist the ``.tsv`` file is read. A folder may also hold variants such as
-``<Name>_eq_TRAIN.ts``, which load under the name ``<Name>_eq``. Files are parsed with
-aeon's ``load_from_tsv_file`` and ``load_from_ts_file``.
+``<Name>_eq_TRAIN.ts``, which load under the name ``<Name>_eq``. Files are read and checked
+by :mod:`sparsetsc.data.files`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-from aeon.datasets import load_from_ts_file, load_from_tsv_file
 from aeon.datasets.tsc_datasets import tsc_zenodo
 
 from .download import archive_name, cache_dir, download_dataset
+from .files import DatasetFileError, read_split_file
 from .preprocess import (
     MISSING_STRATEGIES,
     UNEQUAL_LENGTH_STRATEGIES,
@@ -28,11 +27,11 @@ from .preprocess import (
     _check_strategy,
     equalize_length,
     fill_missing,
-    trim_trailing_nan,
 )
 
 __all__ = [
     "DATA_ENV",
+    "DatasetFileError",
     "DatasetNotFoundError",
     "archive_datasets",
     "list_datasets",
@@ -233,35 +232,6 @@ def _is_path(name_or_path: str | os.PathLike[str]) -> bool:
     return any(sep in name_or_path for sep in separators) or Path(name_or_path).exists()
 
 
-def _read_tsv(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    X, _ = load_from_tsv_file(str(path))
-    # Read the labels again as text: pandas turns "01" or "1.0" into numbers.
-    labels = pd.read_csv(
-        path, sep="\t", header=None, usecols=[0], dtype=str, keep_default_na=False
-    )[0].to_numpy()
-    return np.asarray(X, dtype=np.float64), labels
-
-
-def _read_file(path: Path) -> tuple[Series, np.ndarray]:
-    """Parse one file into series (an array, or a list if unequal length) and labels."""
-    is_ts = path.suffix.lower() == ".ts"
-    try:
-        X, labels = load_from_ts_file(str(path)) if is_ts else _read_tsv(path)
-    except (ValueError, OSError) as err:
-        raise ValueError(f"could not read dataset file {str(path)!r}: {err}") from err
-    if len(labels) == 0:
-        raise ValueError(f"dataset file {str(path)!r} holds no series")
-    labels = np.asarray(labels, dtype=str)
-    if is_ts:  # .ts files state lengths explicitly: every NaN is a missing value
-        return (X if isinstance(X, np.ndarray) else list(X)), labels
-    if not np.isnan(X).any():
-        return X, labels
-    series = trim_trailing_nan(X)
-    if len({s.shape[1] for s in series}) == 1:
-        return np.stack(series), labels
-    return series, labels
-
-
 def _lengths(series: Series) -> list[int]:
     return [series.shape[-1]] if isinstance(series, np.ndarray) else [s.shape[1] for s in series]
 
@@ -364,9 +334,13 @@ def load_dataset(
     ------
     DatasetNotFoundError
         If the dataset cannot be found nor downloaded; the message suggests close names.
+    DatasetFileError
+        For a file that cannot be parsed or disagrees with itself (a ``.tsv`` line with
+        fewer fields than the others, an infinite value, a ``.ts`` header that contradicts
+        the data); a ``ValueError``.
     ValueError
-        For an invalid ``split``, ``unequal_length``, ``missing`` or ``length``, a file that
-        cannot be parsed, or data the chosen strategies refuse.
+        For an invalid ``split``, ``unequal_length``, ``missing`` or ``length``, or data the
+        chosen strategies refuse.
     FileNotFoundError
         If ``root`` or ``$SPARSETSC_DATA`` is not a folder.
     DownloadError
@@ -380,7 +354,7 @@ def load_dataset(
             f"dataset {str(name_or_path)!r} has no {split.upper()} file (found: "
             f"{sorted(str(p) for p in files.values())})"
         )
-    series, y = _read_file(path)
+    series, y = read_split_file(path)
     return _finish(series, unequal_length, missing, length), y
 
 
@@ -421,8 +395,8 @@ def load_train_test(
             f"load_train_test needs both splits (found: "
             f"{sorted(str(p) for p in files.values())})"
         )
-    series_train, y_train = _read_file(files["train"])
-    series_test, y_test = _read_file(files["test"])
+    series_train, y_train = read_split_file(files["train"])
+    series_test, y_test = read_split_file(files["test"])
     lengths = _lengths(series_train) + _lengths(series_test)
     common = length
     if common is None and min(lengths) != max(lengths):

@@ -19,6 +19,7 @@ from .ensemble import (
 )
 from .fcn import FCNClassifier
 from .lite import InceptionClassifier, LITEClassifier
+from .persistence import ModelFileError
 from .registry import ESTIMATORS, MODEL_PARAMS, MODELS, load
 
 __all__ = [
@@ -37,5 +38,6 @@ __all__ = [
     "InceptionTimeClassifier",
     "LITEClassifier",
     "LITETimeClassifier",
+    "ModelFileError",
     "load",
 ]

@@ -18,7 +18,7 @@ import torch
 from aeon.classification.base import BaseClassifier
 from torch import nn
 
-from ..data.preprocess import znormalize
+from ..data.preprocess import UNEQUAL_LENGTH_STRATEGIES, znormalize
 from ..data.validation import check_labels_seen, check_X, check_y
 from ..train import (
     TrainConfig,
@@ -67,7 +67,32 @@ class ValidatedClassifier(BaseClassifier):
     def _preprocess_collection(self, X, store_metadata=True):
         # Our checks first: aeon raises TypeError/IndexError (or nothing, for inf) here.
         X = check_X(X, min_timepoints=self._min_timepoints(), model_name=type(self).__name__)
+        if isinstance(X, list) and len({series.shape[-1] for series in X}) > 1:
+            lengths = [series.shape[-1] for series in X]
+            raise ValueError(
+                f"X holds series of unequal length ({min(lengths)} to {max(lengths)} time "
+                f"points); {type(self).__name__} needs one length. Bring them to one with "
+                "sparsetsc.data.equalize_length(X, strategy, length), strategy one of "
+                f"{', '.join(repr(s) for s in UNEQUAL_LENGTH_STRATEGIES if s != 'error')} (or "
+                "load the dataset "
+                "with unequal_length=...)"
+            )
         return super()._preprocess_collection(X, store_metadata=store_metadata)
+
+    def _check_shape(self, X):
+        # aeon's message is a printed tuple; ours names both shapes.
+        fitted = self.metadata_
+        if not fitted:
+            return
+        channels, length = X.shape[1], X.shape[-1]
+        if (channels, length) != (fitted["n_channels"], fitted["n_timepoints"]):
+            raise ValueError(
+                f"X has {channels} channel(s) of {length} time points (shape {X.shape}) but "
+                f"{type(self).__name__} was fitted on {fitted['n_channels']} channel(s) of "
+                f"{fitted['n_timepoints']} time points; give series of that shape (e.g. "
+                "sparsetsc.data.equalize_length(X, 'resample', "
+                f"{fitted['n_timepoints']}) for another length)"
+            )
 
     def _check_y(self, y, n_cases, update_classes=True, **kwargs):
         if not update_classes:

@@ -26,7 +26,7 @@ from .._version import __version__
 from ..nn import build_network, network_config
 from ..train import resolve_device
 
-__all__ = ["FORMAT_VERSION", "load_estimator", "save_estimator"]
+__all__ = ["FORMAT_VERSION", "ModelFileError", "load_estimator", "save_estimator"]
 
 FORMAT_VERSION = 1
 _WEIGHTS = "model.safetensors"
@@ -131,6 +131,13 @@ def save_estimator(estimator: Any, path: str | os.PathLike) -> Path:
     return target
 
 
+class ModelFileError(ValueError):
+    """A model directory that cannot be loaded: missing, damaged or inconsistent files.
+
+    The message names the file and what is wrong with it.
+    """
+
+
 def load_estimator(
     path: str | os.PathLike, estimator_classes: Mapping[str, type], device: str = "cpu"
 ) -> Any:
@@ -144,64 +151,148 @@ def load_estimator(
         The classes the directory may name (nothing else is ever instantiated).
     device : str, default="cpu"
         Where to put the network(s) (``"auto"`` picks CUDA when available).
+
+    Raises
+    ------
+    ModelFileError
+        If the directory is not a saved model, a file is damaged (invalid JSON, truncated
+        or foreign weights), or its parts disagree: hyper-parameters the estimator does not
+        have, a network config that does not match the weights, a class list that does not
+        match the classifier head, or fitted attributes the estimator does not declare.
     """
     return _load(Path(path), estimator_classes, resolve_device(device))
 
 
+def _read_config(folder: Path) -> dict[str, Any]:
+    config_file = folder / _CONFIG
+    if not config_file.is_file():
+        raise ModelFileError(
+            f"{folder} is not a saved sparsetsc model (expected {_CONFIG} and {_WEIGHTS})"
+        )
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ModelFileError(f"{config_file}: not a readable JSON model config ({err})") from err
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{config_file}: expected a JSON object, got {type(config).__name__}")
+    if config.get("format_version") != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{config_file}: unsupported model format {config.get('format_version')!r} "
+            f"(this sparsetsc reads format {FORMAT_VERSION})"
+        )
+    required = {"estimator": str, "params": dict, "classes": list, "classes_dtype": str}
+    required |= {"metadata": dict, "fitted": dict}
+    required |= {"members": list} if "members" in config else {"network": dict}
+    for key, kind in required.items():
+        if not isinstance(config.get(key), kind):
+            found = "missing" if key not in config else f"a {type(config[key]).__name__}"
+            raise ModelFileError(f"{config_file}: {key!r} must be a {kind.__name__}; it is {found}")
+    return config
+
+
 def _build_estimator(
-    estimator_name: str, params: dict[str, Any], folder: Path, classes: Mapping[str, type]
+    estimator_name: str, params: dict[str, Any], config_file: Path, classes: Mapping[str, type]
 ) -> Any:
     estimator_class = classes.get(estimator_name)
     if estimator_class is None:
-        raise ValueError(f"{folder}: unknown estimator {estimator_name!r}")
+        raise ModelFileError(f"{config_file}: unknown estimator {estimator_name!r}")
     defaults = estimator_class().get_params(deep=False)
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        raise ModelFileError(
+            f"{config_file}: {estimator_name} has no hyper-parameter(s) {', '.join(unknown)}"
+        )
     values = {}
     for key, value in params.items():
         if isinstance(value, dict) and set(value) == {"estimator", "params"}:
-            value = _build_estimator(value["estimator"], value["params"], folder, classes)
+            value = _build_estimator(value["estimator"], value["params"], config_file, classes)
         elif isinstance(defaults.get(key), tuple) and isinstance(value, list):
             value = tuple(value)
         values[key] = value
-    return estimator_class(**values)
+    try:
+        return estimator_class(**values)
+    except (TypeError, ValueError) as err:
+        raise ModelFileError(f"{config_file}: invalid hyper-parameters ({err})") from err
+
+
+def _load_network(folder: Path, spec: dict[str, Any], n_classes: int) -> Any:
+    config_file, weights_file = folder / _CONFIG, folder / _WEIGHTS
+    if not weights_file.is_file():
+        raise ModelFileError(
+            f"{folder} is not a saved sparsetsc model (expected {_CONFIG} and {_WEIGHTS})"
+        )
+    if not isinstance(spec.get("name"), str) or not isinstance(spec.get("config"), dict):
+        raise ModelFileError(f"{config_file}: 'network' needs a 'name' and a 'config' object")
+    try:
+        network = build_network(spec["name"], spec["config"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise ModelFileError(f"{config_file}: invalid network config ({err})") from err
+    try:
+        tensors = load_file(str(weights_file), device="cpu")
+    except Exception as err:  # safetensors raises its own SafetensorError, or OSError
+        raise ModelFileError(
+            f"{weights_file}: not a readable safetensors file (truncated or damaged?): {err}"
+        ) from err
+    try:
+        network.load_state_dict(tensors, strict=True)
+    except RuntimeError as err:
+        first = str(err).splitlines()[:3]
+        raise ModelFileError(
+            f"{weights_file}: the weights do not match the network described in {_CONFIG} "
+            f"({' '.join(line.strip() for line in first)})"
+        ) from err
+    outputs = spec["config"].get("n_classes")
+    if outputs is not None and outputs != n_classes:
+        raise ModelFileError(
+            f"{config_file}: {n_classes} class label(s) are listed but the network's head "
+            f"has {outputs} outputs"
+        )
+    return network
 
 
 def _load(folder: Path, classes: Mapping[str, type], target_device: Any) -> Any:
+    config = _read_config(folder)
     config_file = folder / _CONFIG
-    if not config_file.is_file():
-        raise FileNotFoundError(
-            f"{folder} is not a saved sparsetsc model (expected {_CONFIG} and {_WEIGHTS})"
+    estimator = _build_estimator(config["estimator"], config["params"], config_file, classes)
+    try:
+        labels = np.asarray(config["classes"], dtype=np.dtype(config["classes_dtype"]))
+    except (TypeError, ValueError) as err:
+        raise ModelFileError(f"{config_file}: invalid class labels ({err})") from err
+    if labels.ndim != 1 or len(labels) < 2 or len(np.unique(labels)) != len(labels):
+        raise ModelFileError(
+            f"{config_file}: 'classes' must list two or more distinct labels; got "
+            f"{config['classes']!r}"
         )
-    config = json.loads(config_file.read_text(encoding="utf-8"))
-    if config.get("format_version") != FORMAT_VERSION:
-        raise ValueError(
-            f"{folder}: unsupported model format {config.get('format_version')!r} "
-            f"(this sparsetsc reads format {FORMAT_VERSION})"
+    allowed = set(type(estimator)._fitted_json_attributes)
+    foreign = sorted(set(config["fitted"]) - allowed)
+    if foreign:
+        raise ModelFileError(
+            f"{config_file}: 'fitted' holds attribute(s) {type(estimator).__name__} does not "
+            f"save: {', '.join(map(repr, foreign))} (it saves {', '.join(sorted(allowed))})"
         )
-    estimator = _build_estimator(config["estimator"], config["params"], folder, classes)
     if "members" in config:
         members = []
         for name in config["members"]:
-            member_folder = folder / name
-            if Path(name).name != name or not member_folder.is_dir():
-                raise FileNotFoundError(f"{folder}: missing ensemble member {name!r}")
-            members.append(_load(member_folder, classes, target_device))
+            member_folder = folder / str(name)
+            if not isinstance(name, str) or Path(name).name != name or not member_folder.is_dir():
+                raise ModelFileError(f"{config_file}: missing ensemble member {name!r}")
+            member = _load(member_folder, classes, target_device)
+            if member.classes_.tolist() != labels.tolist():
+                raise ModelFileError(
+                    f"{member_folder / _CONFIG}: the member's classes "
+                    f"{member.classes_.tolist()} differ from the ensemble's {labels.tolist()}"
+                )
+            members.append(member)
         estimator.estimators_ = members
     else:
-        weights_file = folder / _WEIGHTS
-        if not weights_file.is_file():
-            raise FileNotFoundError(
-                f"{folder} is not a saved sparsetsc model (expected {_CONFIG} and {_WEIGHTS})"
-            )
-        network = build_network(config["network"]["name"], config["network"]["config"])
-        network.load_state_dict(load_file(str(weights_file), device="cpu"), strict=True)
+        network = _load_network(folder, config["network"], len(labels))
         network.to(target_device).eval()
         estimator.network_ = network
         estimator.device_ = str(target_device)
 
-    classes = np.asarray(config["classes"], dtype=np.dtype(config["classes_dtype"]))
-    estimator.classes_ = classes
-    estimator.n_classes_ = len(classes)
-    estimator._class_dictionary = {label: i for i, label in enumerate(classes)}
+    estimator.classes_ = labels
+    estimator.n_classes_ = len(labels)
+    estimator._class_dictionary = {label: i for i, label in enumerate(labels)}
     estimator.metadata_ = dict(config["metadata"])
     for name, value in config["fitted"].items():
         setattr(estimator, name, value)

@@ -67,5 +67,11 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Any:
         Directory written by ``estimator.save(path)``.
     device : str, default="cpu"
         Where to put the network(s) (``"auto"`` picks CUDA when available).
+
+    Raises
+    ------
+    ModelFileError
+        A ``ValueError`` naming the file, for a directory that is not a saved model, a
+        damaged file, or parts that disagree (see :func:`~.persistence.load_estimator`).
     """
     return load_estimator(path, ESTIMATORS, device)

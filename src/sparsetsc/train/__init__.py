@@ -23,6 +23,7 @@ from .config import (
     resolve_batch_size,
 )
 from .loop import VECTORISED_SELECTIONS, fit_network, fit_networks, predict_proba
+from .memory import MEMORY_ENV, InsufficientMemoryError
 from .precision import (
     DEFAULT_PRECISION,
     PRECISIONS,
@@ -35,6 +36,8 @@ from .seeding import resolve_device, resolve_seed, seeded
 __all__ = [
     "BATCH_SIZE_RULES",
     "DEFAULT_PRECISION",
+    "InsufficientMemoryError",
+    "MEMORY_ENV",
     "LR_SCHEDULES",
     "PRECISIONS",
     "SELECTIONS",

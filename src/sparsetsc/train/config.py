@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .memory import parse_size
 from .precision import PRECISIONS
 
 __all__ = [
@@ -86,6 +87,10 @@ class TrainConfig:
         ``"bf16"``: bfloat16 mixed precision (autocast; float32 weights, optimizer state,
         loss and BatchNorm statistics); ``"auto"``: bf16 where the device runs it natively
         (see :mod:`.precision`).
+    max_memory : int or str, optional
+        Memory a training step may use (bytes, or e.g. ``"8GB"``); by default
+        ``$SPARSETSC_MAX_MEMORY``, else the memory available. A fit whose estimated step
+        needs more is refused before any work (:mod:`.memory`).
     """
 
     n_epochs: int = 100
@@ -103,8 +108,11 @@ class TrainConfig:
     eval_batch_size: int = 256
     description: str = "training"
     precision: str = "fp32"
+    max_memory: int | str | None = None
 
     def __post_init__(self) -> None:
+        if self.max_memory is not None:
+            parse_size(self.max_memory)  # raises for an unreadable size
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}; got {self.precision!r}")
         if not isinstance(self.n_epochs, (int, np.integer)) or self.n_epochs < 1:

@@ -37,6 +37,7 @@ from tqdm.auto import tqdm
 from ..nn.same_conv import fast_kernels
 from .callbacks import Callback, TrainState
 from .config import TrainConfig, TrainResult, build_optimizer, build_scheduler, resolve_batch_size
+from .memory import check_training_memory, inference_batch_size
 from .precision import precision_context, resolve_precision
 
 __all__ = ["VECTORISED_SELECTIONS", "fit_network", "fit_networks", "predict_proba"]
@@ -253,6 +254,17 @@ def _train(
 
     for network in networks:
         network.to(device).train()
+    # Refuse a step that cannot fit before any work (the probe leaves the network as it was).
+    check_training_memory(
+        networks[0],
+        X.shape[1],
+        X.shape[2],
+        batch_size,
+        precision,
+        device,
+        config.max_memory,
+        n_members=n_members,
+    )
     if isinstance(members, _VectorisedMembers):
         members.to(device)
     optimizers = [build_optimizer(network, config) for network in networks]
@@ -403,13 +415,18 @@ def predict_proba(
     device: torch.device,
     batch_size: int = 256,
     precision: str = "fp32",
+    max_memory: int | str | None = None,
 ) -> np.ndarray:
     """Class probabilities of ``network`` (put in eval mode by the caller) for ``X``.
 
     ``precision``: ``"fp32"``, ``"bf16"`` (autocast forward; the softmax in float32) or
-    ``"auto"``.
+    ``"auto"``. Batches hold at most ``batch_size`` series, fewer if their forward pass
+    would exceed the memory limit (:mod:`.memory`; ``max_memory`` caps it).
     """
     precision = resolve_precision(precision, device)
+    batch_size = inference_batch_size(
+        network, X.shape[1], X.shape[2], device, batch_size, max_memory
+    )
     outputs = []
     for start in range(0, len(X), batch_size):
         batch = torch.as_tensor(X[start : start + batch_size], dtype=torch.float32, device=device)
