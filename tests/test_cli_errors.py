@@ -103,7 +103,9 @@ def test_a_truncated_dataset_row_stops_fit_before_any_work(toy, tmp_path):
     lines[4] = lines[4][: len(lines[4]) // 2]
     train.write_text("\n".join(lines) + "\n")
     out = tmp_path / "model"
-    result = run("fit", "--model", "fcn", "--dataset", str(folder), "--epochs", "2", "--out", str(out))
+    result = run(
+        "fit", "--model", "fcn", "--dataset", str(folder), "--epochs", "2", "--out", str(out)
+    )
     assert_one_line_error(result, "fit: error:", "Cut_TRAIN.tsv", "line 5", "fewer")
     assert not out.exists()
 
