@@ -73,9 +73,8 @@ class ValidatedClassifier(BaseClassifier):
                 f"X holds series of unequal length ({min(lengths)} to {max(lengths)} time "
                 f"points); {type(self).__name__} needs one length. Bring them to one with "
                 "sparsetsc.data.equalize_length(X, strategy, length), strategy one of "
-                f"{', '.join(repr(s) for s in UNEQUAL_LENGTH_STRATEGIES if s != 'error')} (or "
-                "load the dataset "
-                "with unequal_length=...)"
+                f"{', '.join(repr(s) for s in UNEQUAL_LENGTH_STRATEGIES if s != 'error')} "
+                "(or load the dataset with unequal_length=...)"
             )
         return super()._preprocess_collection(X, store_metadata=store_metadata)
 
