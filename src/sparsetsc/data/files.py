@@ -122,25 +122,26 @@ def _check_ts_header(path: Path, header: dict[str, str], X: Series) -> None:
     def refuse(what: str) -> None:
         raise DatasetFileError(f"{_describe(path)}: {what}; correct the header or restore the file")
 
-    if "dimensions" in header:
+    def declared(key: str, name: str) -> int:
         try:
-            declared = int(header["dimensions"])
+            return int(header[key])
         except ValueError:
-            refuse(f"@dimensions {header['dimensions']!r} is not a number")
-        if channels != {declared}:
-            refuse(f"@dimensions says {declared} but the data has {sorted(channels)} channel(s)")
+            refuse(f"@{name} {header[key]!r} is not a number")
+            raise  # unreachable: refuse raises
+
+    if "dimensions" in header:
+        dimensions = declared("dimensions", "dimensions")
+        if channels != {dimensions}:
+            refuse(f"@dimensions says {dimensions} but the data has {sorted(channels)} channel(s)")
     if header.get("univariate") == "true" and channels != {1}:
         refuse(f"@univariate true but the data has {sorted(channels)} channels")
     if header.get("equallength") == "true":
         if len(lengths) > 1:
             refuse(f"@equalLength true but the series have lengths {min(lengths)}..{max(lengths)}")
         if "serieslength" in header:
-            try:
-                declared = int(header["serieslength"])
-            except ValueError:
-                refuse(f"@seriesLength {header['serieslength']!r} is not a number")
-            if lengths != {declared}:
-                refuse(f"@seriesLength says {declared} but the series have length {lengths.pop()}")
+            length = declared("serieslength", "seriesLength")
+            if lengths != {length}:
+                refuse(f"@seriesLength says {length} but the series have length {lengths.pop()}")
 
 
 def _read_ts(path: Path) -> tuple[Series, np.ndarray]:

@@ -163,12 +163,16 @@ def load_estimator(
     return _load(Path(path), estimator_classes, resolve_device(device))
 
 
+def _not_a_model(folder: Path) -> ModelFileError:
+    return ModelFileError(
+        f"{folder} is not a saved sparsetsc model (expected {_CONFIG} and {_WEIGHTS})"
+    )
+
+
 def _read_config(folder: Path) -> dict[str, Any]:
     config_file = folder / _CONFIG
     if not config_file.is_file():
-        raise ModelFileError(
-            f"{folder} is not a saved sparsetsc model (expected {_CONFIG} and {_WEIGHTS})"
-        )
+        raise _not_a_model(folder)
     try:
         config = json.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -218,9 +222,7 @@ def _build_estimator(
 def _load_network(folder: Path, spec: dict[str, Any], n_classes: int) -> Any:
     config_file, weights_file = folder / _CONFIG, folder / _WEIGHTS
     if not weights_file.is_file():
-        raise ModelFileError(
-            f"{folder} is not a saved sparsetsc model (expected {_CONFIG} and {_WEIGHTS})"
-        )
+        raise _not_a_model(folder)
     if not isinstance(spec.get("name"), str) or not isinstance(spec.get("config"), dict):
         raise ModelFileError(f"{config_file}: 'network' needs a 'name' and a 'config' object")
     try:

@@ -153,8 +153,9 @@ def _saved_bytes(
     def pack(tensor: torch.Tensor) -> torch.Tensor:
         nonlocal total
         storage = tensor.untyped_storage()
-        if storage.data_ptr() not in parameters | seen:
-            seen.add(storage.data_ptr())
+        pointer = storage.data_ptr()
+        if pointer not in parameters and pointer not in seen:
+            seen.add(pointer)
             total += storage.nbytes()
         return tensor
 
