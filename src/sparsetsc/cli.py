@@ -23,6 +23,8 @@ import numpy as np
 
 from ._version import __version__
 from .bench import (
+    DEFAULT_SEED_POLICY,
+    SEED_POLICIES,
     SUITES,
     available_models,
     fit_and_predict,
@@ -137,6 +139,15 @@ def _add_sweep_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N")
     _add_precision_option(parser)
     parser.add_argument(
+        "--seed-policy",
+        choices=SEED_POLICIES,
+        default=DEFAULT_SEED_POLICY,
+        help="each job's model seed: 'dataset' (default; a stable hash of dataset and "
+        "resample, so the datasets of one resample start from independent draws) or "
+        "'resample' (random_state = resample id, the tsml-eval convention); the data split "
+        "follows the resample id either way",
+    )
+    parser.add_argument(
         "--n-jobs",
         type=int,
         default=1,
@@ -206,7 +217,15 @@ def _fit_command(commands: Commands) -> None:
     fit.add_argument(
         "--epochs", type=int, metavar="N", help="training epochs (default: the model's own)"
     )
-    fit.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    fit.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="random seed (default 0): initial weights, batch order, sparse regrowth. One "
+        "seed is one draw, and fits of deep models vary by several points between seeds on "
+        "small sets; compare models with 'sparsetsc bench' over several resamples",
+    )
     fit.add_argument(
         "--members", type=int, metavar="M", help="ensemble size of the *time ensembles (default 5)"
     )
@@ -445,6 +464,7 @@ def _run_bench(args: argparse.Namespace) -> int:
         retry_failed=args.retry_failed,
         save_models=args.save_models,
         precision=args.precision,
+        seed_policy=args.seed_policy,
     )
     return _run_plan(plan, args)
 
@@ -616,9 +636,9 @@ def _study_command(commands: Commands) -> None:
 def _run_study(args: argparse.Namespace) -> int:
     """Run one of the papers' experiments and write its report section.
 
-    A named study: labelled model variants over a dataset subset at the 'cpu' budget (about an
-    hour on 2 cores) or the 'full' (published) protocol. Finished jobs of earlier sweeps and
-    studies in the same runs directory are reused.
+    A named study: labelled model variants over a dataset subset at the 'cpu' budget (3
+    resamples, 6 to 90 minutes on 2 cores) or the 'full' (published) protocol. Finished
+    jobs of earlier sweeps and studies in the same runs directory are reused.
     """
     from .bench.studies import STUDIES, get_study
     from .report.study_sections import study_section
@@ -644,7 +664,13 @@ def _run_study(args: argparse.Namespace) -> int:
             f"budget with {' and '.join(overridden)} set on the command line)"
         )
     budget = replace(
-        budget, datasets=datasets, seeds=seeds, epochs=epochs, note=note, precision=args.precision
+        budget,
+        datasets=datasets,
+        seeds=seeds,
+        epochs=epochs,
+        note=note,
+        precision=args.precision,
+        seed_policy=args.seed_policy,
     )
     runs = args.runs or f"runs/studies-{args.budget}"
     plan = plan_sweep(
@@ -658,6 +684,7 @@ def _run_study(args: argparse.Namespace) -> int:
         retry_failed=args.retry_failed,
         save_models=study.keep_models or args.save_models,
         precision=args.precision,
+        seed_policy=args.seed_policy,
     )
     status = _run_plan(plan, argparse.Namespace(**{**vars(args), "runs": runs}))
     out = Path(args.out) if args.out else Path(runs) / "studies"

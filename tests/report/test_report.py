@@ -19,9 +19,10 @@ ACCURACY = {
 MACS = {"Alpha": 1000, "Beta": 5000}
 
 
-def _write_fixture(runs) -> None:
+def _write_fixture(runs, resample: int = 0, shift: float = 0.0) -> None:
     for model, scores in ACCURACY.items():
         for dataset, accuracy in scores.items():
+            accuracy = accuracy + shift if model == "Alpha" else accuracy
             correct = round(accuracy * 10)
             y_true = np.zeros(10, dtype=int)
             y_pred = np.array([0] * correct + [1] * (10 - correct))
@@ -37,10 +38,10 @@ def _write_fixture(runs) -> None:
                 "epochs": 5,
             }
             write_result(
-                result_path(runs, model, dataset, 0),
+                result_path(runs, model, dataset, resample),
                 dataset=dataset,
                 model=model,
-                resample=0,
+                resample=resample,
                 y_true=y_true,
                 y_pred=y_pred,
                 probabilities=probabilities,
@@ -123,3 +124,19 @@ def test_report_cli_and_errors(tmp_path, capsys):
     assert main(f"report {runs} --against Gamma".split()) == 2  # no --published
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert not (tmp_path / "missing").exists()
+
+
+def test_report_shows_the_spread_over_resamples(tmp_path):
+    runs = tmp_path / "runs"
+    _write_fixture(runs)
+    one = build_report(runs, tmp_path / "one")
+    assert "std over resamples" not in one.ranks.columns  # one resample: nothing to show
+    _write_fixture(runs, resample=1, shift=-0.2)  # Alpha 0.2 lower everywhere, Beta the same
+    report = build_report(runs, tmp_path / "out")
+    assert report.ranks.loc["Alpha", "mean accuracy"] == pytest.approx(0.7)
+    assert report.ranks.loc["Alpha", "resamples"] == 2
+    # Per-resample means 0.8 and 0.6: sample std 0.1414; every dataset moves by 0.2 too.
+    assert report.ranks.loc["Alpha", "std over resamples"] == pytest.approx(0.2 / np.sqrt(2))
+    assert report.ranks.loc["Alpha", "mean per-dataset std"] == pytest.approx(0.2 / np.sqrt(2))
+    assert report.ranks.loc["Beta", "std over resamples"] == pytest.approx(0.0)
+    assert "std over resamples" in (tmp_path / "out" / "report.md").read_text()

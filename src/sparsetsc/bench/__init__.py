@@ -13,7 +13,16 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from .jobs import Job, JobOutcome, fit_and_predict, load_resample, run_job
+from .jobs import (
+    DEFAULT_SEED_POLICY,
+    SEED_POLICIES,
+    Job,
+    JobOutcome,
+    fit_and_predict,
+    job_seed,
+    load_resample,
+    run_job,
+)
 from .models import DISPLAY_NAMES, PEERS, available_models, make_estimator
 from .published import load_published, published_accuracy, read_table
 from .store import CorruptResultError, Result, read_result, result_path, write_result
@@ -21,8 +30,10 @@ from .suites import SUITES, resolve_datasets
 from .sweep import SweepPlan, SweepSummary, Variant, plan_sweep, run_sweep
 
 __all__ = [
+    "DEFAULT_SEED_POLICY",
     "DISPLAY_NAMES",
     "PEERS",
+    "SEED_POLICIES",
     "SUITES",
     "CorruptResultError",
     "Job",
@@ -33,6 +44,7 @@ __all__ = [
     "Variant",
     "available_models",
     "fit_and_predict",
+    "job_seed",
     "load_published",
     "load_resample",
     "make_estimator",

@@ -2,11 +2,19 @@
 
 Resample 0 is the archive's official train/test split; resample k > 0 is aeon's stratified
 resample of train + test with seed k (the tsml-eval convention, so results line up with the
-bake-off's 30 resamples). The model's ``random_state`` is the resample id.
+bake-off's 30 resamples).
+
+The model's ``random_state`` (its initial weights, batch order, DST regrowth) is the job's
+*seed*, chosen by the sweep's seed policy (:func:`job_seed`): by default a stable hash of
+(dataset, resample), so that the jobs of one resample do not all start from the same draw
+(with ``random_state = resample``, every dataset of a shape trains from identical initial
+weights, and a Wilcoxon test over datasets counts one draw many times); ``"resample"`` is
+the plain tsml-eval convention, ``random_state = resample``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -27,7 +35,20 @@ from ..train import DEFAULT_PRECISION
 from .models import DISPLAY_NAMES, make_estimator
 from .store import failure_path, model_path, result_path, write_failure, write_result
 
-__all__ = ["Job", "JobOutcome", "fit_and_predict", "load_resample", "run_job"]
+__all__ = [
+    "DEFAULT_SEED_POLICY",
+    "SEED_POLICIES",
+    "Job",
+    "JobOutcome",
+    "fit_and_predict",
+    "job_seed",
+    "load_resample",
+    "run_job",
+]
+
+#: How a job's model seed is chosen: from (dataset, resample), or the resample id alone.
+SEED_POLICIES = ("dataset", "resample")
+DEFAULT_SEED_POLICY = "dataset"
 
 #: Repeats of the timed prediction at batch 1 and at batch 64 (the median is kept).
 LATENCY_REPEATS = (7, 3)
@@ -48,6 +69,21 @@ FITTED_SUMMARY = (
 )
 
 
+def job_seed(dataset: str, resample: int, policy: str = DEFAULT_SEED_POLICY) -> int:
+    """The model seed (``random_state``) of a sweep job.
+
+    ``"dataset"``: the first 31 bits of SHA-256 of ``"<dataset>/<resample>"``, the same on
+    every machine and Python (unlike ``hash``), different across datasets and resamples.
+    ``"resample"``: the resample id (tsml-eval's ``random_state = resample``).
+    """
+    if policy == "resample":
+        return int(resample)
+    if policy != "dataset":
+        raise ValueError(f"seed policy must be one of {SEED_POLICIES}; got {policy!r}")
+    digest = hashlib.sha256(f"{dataset}/{int(resample)}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") >> 1
+
+
 @dataclass(frozen=True)
 class Job:
     """A (model, dataset, resample) with the sweep's epoch budget and overrides.
@@ -56,6 +92,7 @@ class Job:
     model's display name. It is the results folder, so variants never overwrite each other
     and a variant without overrides shares its results with plain sweeps of the model.
     ``save_model`` also keeps the fitted model (for analyses of the trained weights).
+    ``seed_policy`` chooses the model seed, :attr:`seed` (see :func:`job_seed`).
     """
 
     model: str
@@ -67,6 +104,12 @@ class Job:
     label: str | None = None
     save_model: bool = False
     precision: str = DEFAULT_PRECISION
+    seed_policy: str = DEFAULT_SEED_POLICY
+
+    @property
+    def seed(self) -> int:
+        """The model's ``random_state`` for this job."""
+        return job_seed(self.dataset, self.resample, self.seed_policy)
 
     @property
     def name(self) -> str:
@@ -194,7 +237,7 @@ def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: boo
     X_train, y_train, X_test, y_test = load_resample(job.dataset, job.resample, data_root, download)
     check_labels_seen(y_test, np.unique(y_train))
     estimator = make_estimator(
-        job.model, job.resample, job.epochs, job.device, dict(job.params), job.precision
+        job.model, job.seed, job.epochs, job.device, dict(job.params), job.precision
     )
     probabilities, fit_seconds, predict_seconds = fit_and_predict(
         estimator, X_train, y_train, X_test
@@ -213,6 +256,8 @@ def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: boo
         "requested_epochs": job.epochs,
         "epochs": _epochs_run(estimator),
         "params_override": dict(job.params),
+        "seed": job.seed,
+        "seed_policy": job.seed_policy,
         **_cost(estimator),
         "fit_seconds": round(fit_seconds, 3),
         "predict_seconds": round(predict_seconds, 4),

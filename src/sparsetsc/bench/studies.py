@@ -2,12 +2,13 @@
 
 A study is a list of labelled model variants (one row each in its report), the archive its
 datasets come from, and two budgets: ``cpu``, a documented reduced protocol that finishes
-in about an hour on 2 CPU cores, and ``full``, our reading of the published protocol. Every
-variant is a sweep job like any other, written to the same runs directory: a variant with
-no overrides (label = the model's display name, e.g. ``DSN``) shares its results with plain
-``sparsetsc bench`` sweeps and with other studies at the same budget, so nothing is trained
-twice. Studies that analyse trained weights (eNRF, tap heatmaps, redundancy) keep their
-fitted models next to the results (``keep_models``).
+in 6 to 90 minutes on 2 CPU cores (three resamples, since one is a single draw of the
+initial weights; ``dsp-ensembles`` about three hours), and ``full``, our reading of the
+published protocol. Every variant is a sweep job like any other, written to the same runs
+directory: a variant with no overrides (label = the model's display name, e.g. ``DSN``)
+shares its results with plain ``sparsetsc bench`` sweeps and with other studies at the same
+budget, so nothing is trained twice. Studies that analyse trained weights (eNRF, tap
+heatmaps, redundancy) keep their fitted models next to the results (``keep_models``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..train import DEFAULT_PRECISION
+from .jobs import DEFAULT_SEED_POLICY
 from .models import DISPLAY_NAMES
 from .suites import SUITES
 from .sweep import Variant
@@ -32,6 +34,7 @@ class Budget:
     epochs: int | None  # None: every model's published default
     note: str
     precision: str = DEFAULT_PRECISION
+    seed_policy: str = DEFAULT_SEED_POLICY
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,10 @@ CPU_UCR = (
 UEA = ("BasicMotions", "ArticularyWordRecognition", "UWaveGestureLibrary", "JapaneseVowels_eq")
 
 _DSN_CPU = Budget(
-    CPU_UCR, 1, 100, "10 small UCR-2018 sets, official split, 100 epochs (published: 1000)"
+    CPU_UCR,
+    3,
+    100,
+    "10 small UCR-2018 sets, resamples 0-2 (0 = official split), 100 epochs (published: 1000)",
 )
 _DSN_FULL = Budget(
     SUITES["dev"],
@@ -125,9 +131,10 @@ _DSN_FULL = Budget(
 )
 _DSP_CPU = Budget(
     CPU_UCR,
-    1,
+    3,
     300,
-    "10 small UCR-2018 sets, official split, 300 epochs per phase (published: 1500)",
+    "10 small UCR-2018 sets, resamples 0-2 (0 = official split), 300 epochs per phase "
+    "(published: 1500)",
 )
 _DSP_FULL = Budget(
     SUITES["dev"],
@@ -145,16 +152,18 @@ _PUBLISHED_AGAINST_UNIFORM = (
     "DSP-InceptionTime (p = 0.20): at least as accurate."
 )
 
-_UEA_CPU = Budget(UEA, 1, 100, "the 4 local UEA sets, official split, 100 epochs")
+_UEA_CPU = Budget(
+    UEA, 3, 100, "the 4 local UEA sets, resamples 0-2 (0 = official split), 100 epochs"
+)
 _UEA_FULL = Budget(
     UEA, 5, None, "the 4 local UEA sets, 5 resamples, published epochs (the paper: 30 UEA sets)"
 )
 _ENSEMBLES_CPU = Budget(
     ("SonyAIBORobotSurface1", "ItalyPowerDemand", "TwoLeadECG", "GunPoint"),
-    1,
+    3,
     300,
-    "4 small UCR-2018 sets, official split, 300 epochs per phase (published: 1500); about an "
-    "hour with --n-jobs 2",
+    "4 small UCR-2018 sets, resamples 0-2 (0 = official split), 300 epochs per phase "
+    "(published: 1500); about three hours with --n-jobs 2",
 )
 
 _NO_DSN_TABLES = (

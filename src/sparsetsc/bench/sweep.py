@@ -21,7 +21,7 @@ from typing import Any
 
 from ..data import locate_dataset
 from ..train import DEFAULT_PRECISION, PRECISIONS
-from .jobs import Job, JobOutcome, run_job
+from .jobs import DEFAULT_SEED_POLICY, SEED_POLICIES, Job, JobOutcome, run_job
 from .models import PEERS, available_models
 from .store import CorruptResultError, read_failure, read_result, remove_stale_temporaries
 
@@ -72,16 +72,21 @@ def _check_budget(job: Job, metadata: dict[str, Any]) -> None:
     # A finished result at another budget is not this sweep's result: refuse, do not mix.
     asked = json.loads(json.dumps(dict(job.params)))  # as stored: tuples become lists
     precision = metadata.get("precision", "fp32")  # results from before precision existed
+    # Results from before the seed policy used random_state = resample.
+    seed = metadata.get("seed", job.resample)
     if (
         metadata.get("requested_epochs") != job.epochs
         or metadata.get("params_override", {}) != asked
         or precision != job.precision
+        or seed != job.seed
     ):
+        policy = metadata.get("seed_policy", "resample")
         raise ValueError(
             f"{job}: the runs directory already holds a result made with epochs="
-            f"{metadata.get('requested_epochs')}, params {metadata.get('params_override', {})} "
-            f"and precision {precision}; this sweep asks for epochs={job.epochs}, params "
-            f"{dict(job.params)} and precision {job.precision}. "
+            f"{metadata.get('requested_epochs')}, params {metadata.get('params_override', {})}, "
+            f"precision {precision} and seed {seed} (seed policy {policy}); this sweep asks "
+            f"for epochs={job.epochs}, params {dict(job.params)}, precision {job.precision} "
+            f"and seed {job.seed} (seed policy {job.seed_policy}). "
             "Use another runs directory."
         )
 
@@ -100,6 +105,7 @@ def plan_sweep(
     check_data: bool = True,
     save_models: bool = False,
     precision: str = DEFAULT_PRECISION,
+    seed_policy: str = DEFAULT_SEED_POLICY,
 ) -> SweepPlan:
     """Check the request and sort its jobs by state; raises ``ValueError`` before any work.
 
@@ -107,7 +113,10 @@ def plan_sweep(
     labelled :class:`Variant` s (a study's rows; an empty label is the model's display
     name). ``save_models`` keeps every fitted deep model next to its result (ROCKET peers
     have nothing to save). ``precision`` is every deep model's; results of another
-    precision in ``runs_dir`` are refused, as those of another epoch budget are."""
+    precision in ``runs_dir`` are refused, as those of another epoch budget are.
+    ``seed_policy`` chooses each job's model seed (``"dataset"``: a stable hash of dataset
+    and resample; ``"resample"``: the resample id, tsml-eval's convention); results made
+    with another seed are refused too."""
     params = params or {}
     variants = [
         model
@@ -132,6 +141,8 @@ def plan_sweep(
         raise ValueError("a sweep needs at least one model, one dataset and resamples >= 0")
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}")
+    if seed_policy not in SEED_POLICIES:
+        raise ValueError(f"seed policy must be one of {SEED_POLICIES}; got {seed_policy!r}")
     if epochs is not None and epochs < 1:
         raise ValueError(f"epochs must be >= 1; got {epochs}")
     if check_data:
@@ -154,6 +165,7 @@ def plan_sweep(
                     variant.label or None,
                     save_models,
                     precision,
+                    seed_policy,
                 )
                 _sort_job(job, runs_dir, plan, retry_failed)
     return plan

@@ -7,7 +7,14 @@ Layer 10 of data → nn → cost → train → sparse → prune → estimators �
 from __future__ import annotations
 
 from .build import Report, build_report
-from .tables import accuracy_table, load_runs, markdown, pairwise_table, rank_summary
+from .tables import (
+    accuracy_table,
+    load_runs,
+    markdown,
+    pairwise_table,
+    rank_summary,
+    resample_spread,
+)
 
 __all__ = [
     "Report",
@@ -17,4 +24,5 @@ __all__ = [
     "markdown",
     "pairwise_table",
     "rank_summary",
+    "resample_spread",
 ]

@@ -17,7 +17,15 @@ import pandas as pd
 
 from ..bench.published import load_published, published_accuracy
 from ..bench.store import write_atomic
-from .tables import accuracy_table, cost_table, load_runs, markdown, pairwise_table, rank_summary
+from .tables import (
+    accuracy_table,
+    cost_table,
+    load_runs,
+    markdown,
+    pairwise_table,
+    rank_summary,
+    resample_spread,
+)
 
 __all__ = ["Report", "build_report"]
 
@@ -201,6 +209,8 @@ def build_report(
         raise ValueError(f"report output {out} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
     ranks = rank_summary(table)
+    if results["resample"].nunique() > 1:  # how much each of our models moves between seeds
+        ranks = ranks.join(resample_spread(results, table.dropna().index))
     report = Report(table, ranks, pairwise_table(table), cost_table(results), failures, corrupt)
     missing = table.isna().sum()
     for column, count in missing[missing > 0].items():

@@ -30,7 +30,14 @@ from ..sparse import (
     pool_enrf_tables,
     tap_usage,
 )
-from .tables import accuracy_table, load_runs, markdown, pairwise_table, rank_summary
+from .tables import (
+    accuracy_table,
+    load_runs,
+    markdown,
+    pairwise_table,
+    rank_summary,
+    resample_spread,
+)
 
 __all__ = ["ANALYSES", "REDUNDANCY_INSTANCES", "study_section", "study_tables"]
 
@@ -98,10 +105,11 @@ def study_tables(study: Study, budget: Budget, runs_dir: str | os.PathLike[str])
     """The study's results in ``runs_dir``, restricted to its variants and datasets.
 
     Returns ``{"summary", "comparisons", "per_dataset", "missing"}``: per variant the mean
-    accuracy and mean rank (over datasets where every variant has a result), the datasets
-    with a result, and mean params / non-zero params / MACs / fit seconds; per compared pair
-    (:attr:`Study.comparisons`) wins/ties/losses and the Wilcoxon p over the datasets both
-    have; accuracy per dataset; and the number of (variant, dataset, resample) results
+    accuracy and mean rank (over datasets where every variant has a result), with more than
+    one resample its spread over them (:func:`~sparsetsc.report.tables.resample_spread`),
+    the datasets with a result, and mean params / non-zero params / MACs / fit seconds; per
+    compared pair (:attr:`Study.comparisons`) wins/ties/losses and the Wilcoxon p over the
+    datasets both have; accuracy per dataset; and the number of (variant, dataset, resample) results
     missing.
     """
     results, _, _ = load_runs(runs_dir)
@@ -119,6 +127,8 @@ def study_tables(study: Study, budget: Budget, runs_dir: str | os.PathLike[str])
         ranks = rank_summary(complete)
         summary["mean accuracy"] = ranks["mean accuracy"]
         summary["mean rank"] = ranks["mean rank"]
+    if budget.seeds > 1:
+        summary = summary.join(resample_spread(results, complete.index))
     summary["datasets"] = per_dataset.notna().sum()
     cost = results.groupby("model")[["params", "params_nonzero", "macs", "fit_seconds"]].mean()
     summary = summary.join(cost)
@@ -403,6 +413,12 @@ def _save_figure(context: _Context, name: str, draw: Callable[[], Any], caption:
 
 
 # ---------------------------------------------------------------------- section
+_SEED_POLICY_TEXT = {
+    "dataset": "a stable hash of (dataset, resample), so no two datasets start from one draw",
+    "resample": "the resample id (tsml-eval's random_state = resample)",
+}
+
+
 def study_section(
     study: Study,
     budget_name: str,
@@ -424,8 +440,8 @@ def study_section(
         "",
         f"Protocol: {budget.note}. Datasets ({len(budget.datasets)}, from `{study.archive}`): "
         f"{', '.join(budget.datasets)}. Resamples: 0..{budget.seeds - 1} (0 = official "
-        f"split). Epochs: {epochs}. Precision: {budget.precision}. Selection: training loss; "
-        "no test data in any choice.",
+        f"split). Model seeds: {_SEED_POLICY_TEXT[budget.seed_policy]}. Epochs: {epochs}. "
+        f"Precision: {budget.precision}. Selection: training loss; no test data in any choice.",
         "",
         "Variants: "
         + "; ".join(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ __all__ = [
     "markdown",
     "pairwise_table",
     "rank_summary",
+    "resample_spread",
 ]
 
 COST_COLUMNS = [
@@ -98,6 +100,36 @@ def rank_summary(table: pd.DataFrame) -> pd.DataFrame:
     )
     summary.index.name = "method"
     return summary.sort_values("mean rank")
+
+
+def resample_spread(results: pd.DataFrame, datasets: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per model, how much its accuracy moves between resamples (seeds).
+
+    Over ``datasets`` (default: all) where the model has every one of its resamples:
+    ``resamples`` (how many), ``std over resamples`` (sample standard deviation of the mean
+    accuracy over those datasets, one mean per resample: the mean's "± std") and
+    ``mean per-dataset std`` (the standard deviation of each dataset's accuracy over its
+    resamples, averaged over datasets). Both are NaN with a single resample.
+    """
+    rows = {}
+    for model, own in results.groupby("model"):
+        if datasets is not None:
+            own = own[own["dataset"].isin(list(datasets))]
+        grid = own.pivot_table(
+            index="dataset", columns="resample", values="accuracy", aggfunc="mean"
+        ).dropna()
+        n_resamples = grid.shape[1]
+        several = n_resamples > 1 and len(grid) > 0
+        rows[model] = {
+            "resamples": n_resamples,
+            "std over resamples": float(grid.mean().std()) if several else float("nan"),
+            "mean per-dataset std": float(grid.std(axis=1).mean()) if several else float("nan"),
+        }
+    spread = pd.DataFrame.from_dict(
+        rows, orient="index", columns=["resamples", "std over resamples", "mean per-dataset std"]
+    )
+    spread.index.name = "method"
+    return spread
 
 
 def _wilcoxon_p(a: np.ndarray, b: np.ndarray) -> float:
