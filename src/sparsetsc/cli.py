@@ -627,6 +627,13 @@ def _study_command(commands: Commands) -> None:
     study.add_argument("--datasets", help="override the budget's datasets (as for bench)")
     study.add_argument("--seeds", type=int, help="override the budget's resamples")
     study.add_argument("--epochs", type=int, help="override the budget's epochs")
+    study.add_argument(
+        "--variants",
+        metavar="LABELS",
+        help="run only these variants (comma-separated labels, as in the section; the DSP "
+        "variants that chosen uniform controls are built from are added); the section reports "
+        "every variant",
+    )
     study.add_argument("--data-root", metavar="DIR", help="the study's archive folder")
     study.add_argument("--runs", metavar="DIR", help="results (default runs/studies-BUDGET)")
     study.add_argument("--out", metavar="DIR", help="report section (default RUNS/studies)")
@@ -658,7 +665,11 @@ def _run_study(args: argparse.Namespace) -> int:
     note = budget.note
     if overridden:  # describe what runs, not the budget it started from
         per_phase = " per phase" if "per phase" in budget.note else ""
-        ran = "each model's published epochs" if epochs is None else f"{epochs} epochs{per_phase}"
+        ran = (
+            f"{epochs} epochs{per_phase}"
+            if isinstance(epochs, int)
+            else f"epochs: {replace(budget, epochs=epochs).epochs_text}"
+        )
         note = (
             f"{len(datasets)} dataset(s), {seeds} resample(s), {ran} (the {args.budget} "
             f"budget with {' and '.join(overridden)} set on the command line)"
@@ -674,11 +685,11 @@ def _run_study(args: argparse.Namespace) -> int:
     )
     runs = args.runs or f"runs/studies-{args.budget}"
     plan = plan_sweep(
-        study.variants,
+        _chosen_variants(study, args.variants),
         datasets,
         range(seeds),
         runs,
-        epochs=epochs,
+        epochs=budget.sweep_epochs,
         device=args.device,
         data_root=args.data_root,
         retry_failed=args.retry_failed,
@@ -691,6 +702,22 @@ def _run_study(args: argparse.Namespace) -> int:
     print(study_section(study, args.budget, budget, runs, out, args.data_root))
     print(f"section: {out / f'{study.name}-{args.budget}.md'}", file=sys.stderr)
     return status
+
+
+def _chosen_variants(study: Any, labels: str | None) -> tuple[Any, ...]:
+    """The study's variants named in ``--variants`` (all without it), with the DSP variants
+    that chosen uniform controls are built from."""
+    if labels is None:
+        return study.variants
+    names = {label.strip() for label in labels.split(",") if label.strip()}
+    known = {variant.name for variant in study.variants}
+    unknown = ", ".join(sorted(names - known)) or "(none given)"
+    if not names or names - known:
+        raise UsageError(
+            f"--variants: {study.name} has no variant {unknown}; it has {', '.join(sorted(known))}"
+        )
+    names |= {v.uniform_of for v in study.variants if v.name in names and v.uniform_of}
+    return tuple(v for v in study.variants if v.name in names)
 
 
 # ---------------------------------------------------------------------- export

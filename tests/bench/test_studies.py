@@ -72,6 +72,7 @@ def test_every_study_runs_end_to_end_and_writes_its_section(name, tiny_archive, 
     ), protocol
     summary = pd.read_csv(runs / "studies" / f"{name}-cpu-summary.csv", index_col=0)
     labels = [v.label for v in study.variants]
+    sources = {v.uniform_of for v in study.variants}  # their models give uniform controls
     assert list(summary.index) == labels
     assert (summary["datasets"] == n).all()
     assert summary["mean accuracy"].between(0, 1).all()
@@ -80,7 +81,7 @@ def test_every_study_runs_end_to_end_and_writes_its_section(name, tiny_archive, 
     for label in labels:
         assert len(list((runs / label / "Predictions").glob("*/testResample0.csv"))) == n
         models = list((runs / label / "Models").glob("*/resample0"))
-        assert len(models) == (n if study.keep_models else 0)
+        assert len(models) == (n if study.keep_models or label in sources else 0)
     comparisons = pd.read_csv(runs / "studies" / f"{name}-cpu-comparisons.csv")
     assert list(zip(comparisons["A"], comparisons["B"], strict=True)) == list(study.comparisons)
     assert (comparisons["datasets"] == n).all()
@@ -159,7 +160,21 @@ def _check_dsp_ensembles(runs, section):
     assert len(fitted["members"]) == 5 and fitted["compression_"]["trainable"] > 0
 
 
+def _check_reproduce(runs, section):
+    # The uniform control was built from the fitted DSP-LITE of its dataset (the width its
+    # uniform_control() gives), with this sweep's epochs, and trained without a sparsity phase.
+    for dataset in ("TinyA", "TinyB"):
+        dsp = sparsetsc.load(runs / "DSP-LITE" / "Models" / dataset / "resample0")
+        predictions = runs / "LITE (uniform width of DSP-LITE)" / "Predictions"
+        control = read_result(predictions / dataset / "testResample0.csv").metadata
+        assert control["uniform_of"] == "DSP-LITE" and control["estimator"] == "LITEClassifier"
+        assert control["uniform_width"] == dsp.uniform_control().n_filters
+        assert 1 <= control["uniform_width"] <= 32
+        assert control["requested_epochs"] == 2 and control["epochs"] == 2
+
+
 CHECKS = {
+    "reproduce": _check_reproduce,
     "dsp-uniform": _check_dsp_uniform,
     "dsp-ensembles": _check_dsp_ensembles,
     "dsp-layers": _check_dsp_layers,

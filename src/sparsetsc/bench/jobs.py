@@ -31,6 +31,7 @@ import numpy as np
 from .._version import __version__
 from ..cost import estimator_cost
 from ..data import check_labels_seen, load_train_test
+from ..estimators import load as load_model
 from ..train import DEFAULT_PRECISION
 from .models import DISPLAY_NAMES, make_estimator
 from .store import failure_path, model_path, result_path, write_failure, write_result
@@ -93,6 +94,11 @@ class Job:
     and a variant without overrides shares its results with plain sweeps of the model.
     ``save_model`` also keeps the fitted model (for analyses of the trained weights).
     ``seed_policy`` chooses the model seed, :attr:`seed` (see :func:`job_seed`).
+    ``uniform_of`` names the variant (its label) whose fitted DSP model, kept in the same
+    runs directory for the same dataset and resample, gives this job's estimator: its
+    uniform-width control (``DSPClassifier.uniform_control``: the backbone at one width
+    with as many trainable parameters as the pruned network), trained from scratch without
+    running the sparsity phase again.
     """
 
     model: str
@@ -105,6 +111,7 @@ class Job:
     save_model: bool = False
     precision: str = DEFAULT_PRECISION
     seed_policy: str = DEFAULT_SEED_POLICY
+    uniform_of: str | None = None
 
     @property
     def seed(self) -> int:
@@ -236,9 +243,12 @@ def fit_and_predict(
 def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: bool) -> float:
     X_train, y_train, X_test, y_test = load_resample(job.dataset, job.resample, data_root, download)
     check_labels_seen(y_test, np.unique(y_train))
-    estimator = make_estimator(
-        job.model, job.seed, job.epochs, job.device, dict(job.params), job.precision
-    )
+    if job.uniform_of:
+        estimator = _uniform_control_of(job, runs_dir)
+    else:
+        estimator = make_estimator(
+            job.model, job.seed, job.epochs, job.device, dict(job.params), job.precision
+        )
     probabilities, fit_seconds, predict_seconds = fit_and_predict(
         estimator, X_train, y_train, X_test
     )
@@ -258,6 +268,8 @@ def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: boo
         "params_override": dict(job.params),
         "seed": job.seed,
         "seed_policy": job.seed_policy,
+        "uniform_of": job.uniform_of,
+        "uniform_width": estimator.n_filters if job.uniform_of else None,
         **_cost(estimator),
         "fit_seconds": round(fit_seconds, 3),
         "predict_seconds": round(predict_seconds, 4),
@@ -287,6 +299,34 @@ def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: boo
         metadata=metadata,
     )
     return float(np.mean(y_true == y_pred))
+
+
+def _uniform_control_of(job: Job, runs_dir: str) -> Any:
+    """The unfitted uniform-width control of the DSP model that variant ``job.uniform_of``
+    fitted on the same dataset and resample, with this job's seed, epochs and settings."""
+    source = model_path(runs_dir, job.uniform_of, job.dataset, job.resample)
+    if not (source / "config.json").is_file():
+        raise FileNotFoundError(
+            f"{job}: its uniform-width control needs the fitted model of {job.uniform_of} on "
+            f"{job.dataset}, resample {job.resample} ({source}); that job failed or has not run"
+        )
+    fitted = load_model(source)
+    if not hasattr(fitted, "uniform_control"):
+        raise ValueError(
+            f"{job}: {job.uniform_of} is a {type(fitted).__name__}; a uniform-width control "
+            "is taken from a DSP-LITE or DSP-Inception model"
+        )
+    control = fitted.uniform_control()
+    settings = {
+        "random_state": job.seed,
+        "device": job.device,
+        "precision": job.precision,
+        "verbose": False,
+        **dict(job.params),
+    }
+    if job.epochs is not None:
+        settings["n_epochs"] = job.epochs
+    return control.set_params(**settings)
 
 
 def _resolved_precision(estimator: Any) -> str | None:

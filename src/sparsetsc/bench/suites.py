@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["SUITES", "resolve_datasets"]
+__all__ = ["DEV", "DEV_BY_COST", "SUITES", "resolve_datasets"]
 
 #: The 60 small UCR-2018 datasets of the development suite (train + test fit in memory and a
 #: deep model trains on each in minutes on a laptop CPU).
@@ -23,10 +23,27 @@ DEV = tuple(
     """.split()
 )
 
+#: The dev suite, cheapest first: by training cases x time points of the official train split
+#: (ties by name), so that a sweep cut short is still a coherent set of the cheapest datasets.
+DEV_BY_COST = tuple(
+    """
+    Chinatown SonyAIBORobotSurface1 ItalyPowerDemand MoteStrain SonyAIBORobotSurface2
+    TwoLeadECG SmoothSubspace ECGFiveDays BME CBF UMD DiatomSizeReduction GunPoint Coffee
+    FaceFour ArrowHead ECG200 ShapeletSim InsectEPGSmallTrain BeetleFly BirdChicken
+    ToeSegmentation1 ToeSegmentation2 Wine Beef Plane OliveOil SyntheticControl GunPointAgeSpan
+    GunPointMaleVersusFemale GunPointOldVersusYoung Lightning7 PowerCons FacesUCR Meat Trace
+    MiddlePhalanxTW DistalPhalanxOutlineAgeGroup DistalPhalanxTW MiddlePhalanxOutlineAgeGroup
+    ProximalPhalanxOutlineAgeGroup ProximalPhalanxTW InsectEPGRegularTrain MedicalImages Ham
+    ProximalPhalanxOutlineCorrect Rock SwedishLeaf Adiac WordSynonyms HouseTwenty OSULeaf
+    CricketY CricketZ FiftyWords Strawberry ACSF1 Worms WormsTwoClass Computers
+    """.split()
+)
+
 #: Suites by name. ``dev-large`` adds the four larger sets used to check scaling.
 SUITES: dict[str, tuple[str, ...]] = {
     "smoke": ("GunPoint", "ItalyPowerDemand", "Coffee"),
     "dev": DEV,
+    "dev-by-cost": DEV_BY_COST,
     "dev-large": DEV + ("FordA", "ElectricDevices", "ECG5000", "Crop"),
     "uea-dev": (
         "BasicMotions",

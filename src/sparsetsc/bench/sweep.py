@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,14 +27,24 @@ from .store import CorruptResultError, read_failure, read_result, remove_stale_t
 
 __all__ = ["SweepPlan", "SweepSummary", "Variant", "plan_sweep", "run_sweep"]
 
+#: The DSP models whose fitted result gives a uniform-width control (``Variant.uniform_of``).
+DSP_SINGLE_MODELS = ("dsp-lite", "dsp-inception")
+
 
 @dataclass(frozen=True)
 class Variant:
-    """A model with hyper-parameter overrides under its own label (one row of a study)."""
+    """A model with hyper-parameter overrides under its own label (one row of a study).
+
+    ``uniform_of``: the label of another variant of the sweep, a DSP model; this variant is
+    then its uniform-width control, built from that variant's fitted model on each dataset
+    and resample (so its size follows the DSP result without a second sparsity phase), and
+    ``model`` is the backbone's key. Such variants run after every other job of the sweep.
+    """
 
     label: str
     model: str
     params: tuple[tuple[str, Any], ...] = ()
+    uniform_of: str = ""
 
     @property
     def name(self) -> str:
@@ -97,7 +107,7 @@ def plan_sweep(
     resamples: Iterable[int],
     runs_dir: str | os.PathLike[str],
     *,
-    epochs: int | None = None,
+    epochs: int | Mapping[str, int] | None = None,
     params: dict[str, dict[str, Any]] | None = None,
     device: str = "cpu",
     data_root: str | None = None,
@@ -112,8 +122,10 @@ def plan_sweep(
     ``models``: model keys (``params`` maps a key to its hyper-parameter overrides) or
     labelled :class:`Variant` s (a study's rows; an empty label is the model's display
     name). ``save_models`` keeps every fitted deep model next to its result (ROCKET peers
-    have nothing to save). ``precision`` is every deep model's; results of another
-    precision in ``runs_dir`` are refused, as those of another epoch budget are.
+    have nothing to save). ``epochs``: every deep model's budget, or a mapping from model key
+    to epochs (a key it does not name trains its published default). ``precision`` is every
+    deep model's; results of another precision in ``runs_dir`` are refused, as those of
+    another epoch budget are.
     ``seed_policy`` chooses each job's model seed (``"dataset"``: a stable hash of dataset
     and resample; ``"resample"``: the resample id, tsml-eval's convention); results made
     with another seed are refused too."""
@@ -136,6 +148,7 @@ def plan_sweep(
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
         raise ValueError(f"two variants share the results folder {', '.join(duplicated)}")
+    sources = _check_uniform_sources(variants)
     resamples = list(resamples)
     if not variants or not datasets or not resamples or min(resamples) < 0:
         raise ValueError("a sweep needs at least one model, one dataset and resamples >= 0")
@@ -143,8 +156,7 @@ def plan_sweep(
         raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}")
     if seed_policy not in SEED_POLICIES:
         raise ValueError(f"seed policy must be one of {SEED_POLICIES}; got {seed_policy!r}")
-    if epochs is not None and epochs < 1:
-        raise ValueError(f"epochs must be >= 1; got {epochs}")
+    epochs_of = _epochs_of(epochs)
     if check_data:
         for dataset in datasets:
             locate_dataset(dataset, data_root, download=False)  # raises DatasetNotFoundError
@@ -159,16 +171,53 @@ def plan_sweep(
                     variant.model,
                     dataset,
                     resample,
-                    epochs,
+                    epochs_of(variant.model),
                     variant.params,
                     device,
                     variant.label or None,
-                    save_models,
+                    save_models or variant.name in sources,
                     precision,
                     seed_policy,
+                    variant.uniform_of or None,
                 )
                 _sort_job(job, runs_dir, plan, retry_failed)
     return plan
+
+
+def _epochs_of(epochs: int | Mapping[str, int] | None) -> Callable[[str], int | None]:
+    """``model key -> epochs``: one budget for all, or per model (absent: its default)."""
+    per_model = dict(epochs) if isinstance(epochs, Mapping) else None
+    for value in per_model.values() if per_model is not None else [epochs]:
+        if value is not None and value < 1:
+            raise ValueError(f"epochs must be >= 1; got {value}")
+    if per_model is not None:
+        return per_model.get
+    return lambda model: epochs
+
+
+def _check_uniform_sources(variants: list[Variant]) -> set[str]:
+    """The labels whose fitted models other variants take their uniform control from."""
+    by_name = {variant.name: variant for variant in variants}
+    sources = set()
+    for variant in variants:
+        if not variant.uniform_of:
+            continue
+        source = by_name.get(variant.uniform_of)
+        if source is None:
+            raise ValueError(
+                f"variant {variant.name!r} is the uniform control of {variant.uniform_of!r}, "
+                "which is not a variant of this sweep"
+            )
+        if source.model not in DSP_SINGLE_MODELS or dict(source.params).get("widths") == "uniform":
+            raise ValueError(
+                f"variant {variant.name!r}: a uniform control is taken from a DSP model "
+                f"({', '.join(DSP_SINGLE_MODELS)}) with DSP's widths; {source.name!r} is "
+                f"{source.model!r} with {dict(source.params)}"
+            )
+        if source.uniform_of:
+            raise ValueError(f"variant {variant.name!r}: {source.name!r} is itself a control")
+        sources.add(source.name)
+    return sources
 
 
 def _sort_job(job: Job, runs_dir: Path, plan: SweepPlan, retry_failed: bool) -> None:
@@ -266,10 +315,15 @@ def run_sweep(
     started = time.perf_counter()
     runs_dir = str(plan.runs_dir)
     jobs = plan.to_run
-    if scheduler is None:
-        outcomes_iter = _local_outcomes(jobs, runs_dir, data_root, n_jobs)
-    else:
-        outcomes_iter = _dask_outcomes(jobs, runs_dir, data_root, scheduler, n_jobs)
+    # Uniform controls read their DSP model from disk: they run once every source has.
+    waves = [[job for job in jobs if not job.uniform_of], [job for job in jobs if job.uniform_of]]
+
+    def outcomes_of(wave: list[Job]) -> Iterator[JobOutcome]:
+        if scheduler is None:
+            return _local_outcomes(wave, runs_dir, data_root, n_jobs)
+        return _dask_outcomes(wave, runs_dir, data_root, scheduler, n_jobs)
+
+    outcomes_iter = (outcome for wave in waves if wave for outcome in outcomes_of(wave))
     outcomes = []
     # tqdm shows done/total, elapsed and the remaining-time estimate.
     with tqdm(total=len(jobs), desc="jobs", unit="job", disable=not progress) as bar:

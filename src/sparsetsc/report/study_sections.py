@@ -431,7 +431,7 @@ def study_section(
     ``.md`` file. ``data_root`` is where analyses that need the training data (redundancy)
     find it."""
     tables = study_tables(study, budget, runs_dir)
-    epochs = "each model's published default" if budget.epochs is None else str(budget.epochs)
+    epochs = budget.epochs_text
     stem = f"{study.name}-{budget_name}"
     lines = [
         f"## {study.title} (`{study.name}`, {budget_name} budget)",
