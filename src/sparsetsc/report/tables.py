@@ -14,6 +14,7 @@ from ..bench.store import CorruptResultError, iter_results, read_failure, read_r
 
 __all__ = [
     "COST_COLUMNS",
+    "SHAPE_COLUMNS",
     "accuracy_table",
     "cost_table",
     "load_runs",
@@ -21,6 +22,7 @@ __all__ = [
     "pairwise_table",
     "rank_summary",
     "resample_spread",
+    "wilcoxon_p",
 ]
 
 COST_COLUMNS = [
@@ -33,12 +35,36 @@ COST_COLUMNS = [
 ]
 
 
+#: Further columns of :func:`load_runs`: the input shape and, for pruned models, compression.
+SHAPE_COLUMNS = [
+    "params_trainable",
+    "n_channels",
+    "n_timepoints",
+    "n_classes",
+    "compression_trainable",
+    "compression_all",
+]
+
+
+def _shape_and_compression(meta: dict) -> dict:
+    compression = (meta.get("fitted") or {}).get("compression_") or {}
+    classes = meta.get("classes")
+    return {
+        "params_trainable": meta.get("params_trainable"),
+        "n_channels": meta.get("n_channels"),
+        "n_timepoints": meta.get("n_timepoints"),
+        "n_classes": len(classes) if classes is not None else None,
+        "compression_trainable": compression.get("trainable"),
+        "compression_all": compression.get("all"),
+    }
+
+
 def load_runs(runs_dir: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Results, failures and corrupt files of a runs directory.
 
     Returns ``(results, failures, corrupt)``: one row per finished job (model, dataset,
-    resample, accuracy and the cost metadata), one row per failed job, and the messages of
-    files that could not be read.
+    resample, accuracy, the cost metadata and :data:`SHAPE_COLUMNS`), one row per failed
+    job, and the messages of files that could not be read.
     """
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
@@ -59,6 +85,7 @@ def load_runs(runs_dir: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.DataFr
                 "accuracy": result.accuracy,
                 "epochs": meta.get("epochs"),
                 **{column: meta.get(column) for column in COST_COLUMNS},
+                **_shape_and_compression(meta),
             }
         )
     failures = []
@@ -74,7 +101,7 @@ def load_runs(runs_dir: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.DataFr
                 "error": error,
             }
         )
-    columns = ["model", "dataset", "resample", "accuracy", "epochs", *COST_COLUMNS]
+    columns = ["model", "dataset", "resample", "accuracy", "epochs", *COST_COLUMNS, *SHAPE_COLUMNS]
     failure_columns = ["model", "dataset", "resample", "error"]
     return (
         pd.DataFrame(rows, columns=columns),
@@ -132,7 +159,9 @@ def resample_spread(results: pd.DataFrame, datasets: Sequence[str] | None = None
     return spread
 
 
-def _wilcoxon_p(a: np.ndarray, b: np.ndarray) -> float:
+def wilcoxon_p(a: np.ndarray, b: np.ndarray) -> float:
+    """Two-sided Wilcoxon signed-rank p of paired accuracies (1.0 when all are equal, NaN
+    for none)."""
     differences = a - b
     if len(differences) == 0:
         return float("nan")
@@ -161,7 +190,7 @@ def pairwise_table(table: pd.DataFrame) -> pd.DataFrame:
                     "wins": int(np.sum(a > b)),
                     "ties": int(np.sum(a == b)),
                     "losses": int(np.sum(a < b)),
-                    "wilcoxon p": _wilcoxon_p(a, b),
+                    "wilcoxon p": wilcoxon_p(a, b),
                 }
             )
     return pd.DataFrame(

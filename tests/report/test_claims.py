@@ -1,0 +1,115 @@
+"""The claims table: each of the papers' claims gets ours, published, a verdict by its rule,
+and the evidence; a claim without results says so."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sparsetsc.report.claims import (
+    CLAIMS_COLUMNS,
+    DSN,
+    DSP_LITE,
+    LITE,
+    UNIFORM,
+    claims_table,
+    compression_summary,
+    inceptiontime_macs,
+)
+
+DATASETS = [f"D{i}" for i in range(8)] + ["Coffee"]
+
+
+def _results(compression: list[float], dsn_macs: float = 1e6) -> pd.DataFrame:
+    rows = []
+    for i, dataset in enumerate(DATASETS):
+        shape = {"n_channels": 1, "n_timepoints": 100, "n_classes": 2}
+        rows.append(
+            {
+                "model": DSP_LITE,
+                "dataset": dataset,
+                "accuracy": 0.9,
+                "params": 1600 if dataset == "Coffee" else 4000,
+                "compression_trainable": compression[i],
+                "compression_all": compression[i] - 0.02,
+                "macs": 1e5,
+                **shape,
+            }
+        )
+        rows.append({"model": DSN, "dataset": dataset, "accuracy": 0.9, "macs": dsn_macs, **shape})
+    return pd.DataFrame(rows)
+
+
+def _table(lite, dsp, uniform, dsn=None, inceptiontime=None) -> pd.DataFrame:
+    columns = {LITE: lite, DSP_LITE: dsp, UNIFORM: uniform}
+    if dsn is not None:
+        columns[DSN] = dsn
+    if inceptiontime is not None:
+        columns["InceptionTime (published)"] = inceptiontime
+    return pd.DataFrame(columns, index=DATASETS)
+
+
+def _verdicts(claims: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(claims["claim"], claims["verdict"], strict=True))
+
+
+def test_compression_summary_and_its_verdict():
+    compression = [0.50, 0.55, 0.60, 0.65, 0.58, 0.56, 0.62, 0.54, 0.57]
+    summary = compression_summary(_results(compression))
+    assert summary.loc["trainable", "mean"] == pytest.approx(np.mean(compression))
+    assert summary.loc["trainable", "median"] == pytest.approx(0.57)
+    assert summary.loc["all params", "min"] == pytest.approx(0.48)
+    lite = np.full(9, 0.9)
+    claims = claims_table(_table(lite, lite, lite), _results(compression))
+    assert list(claims.columns) == CLAIMS_COLUMNS
+    compression_row = claims.iloc[0]
+    assert compression_row["verdict"] == "reproduced"  # mean 57.4 %, within 5 points of 58.2
+    assert "median 57.0%" in compression_row["evidence"]
+    low = claims_table(_table(lite, lite, lite), _results([0.3] * 9))
+    assert low.iloc[0]["verdict"] == "not reproduced (lower)"
+
+
+def test_comparison_verdicts_follow_their_rules():
+    lite = np.linspace(0.80, 0.96, 9)
+    dsp = lite - 0.001 * np.arange(1, 10)  # slightly worse on every dataset: significant
+    uniform = lite - 0.05
+    verdicts = _verdicts(claims_table(_table(lite, dsp, uniform), _results([0.58] * 9)))
+    assert verdicts["DSP-LITE is as accurate as LITE (no significant loss)"] == (
+        "not reproduced (significant loss)"
+    )
+    assert verdicts["A uniform LITE of DSP's size loses significantly to LITE"] == "reproduced"
+    assert verdicts["DSP's widths beat a uniform width of the same size"] == "reproduced"
+    # DSP equal to LITE, the uniform control too: the loss claims are not reproduced
+    verdicts = _verdicts(claims_table(_table(lite, lite, lite), _results([0.58] * 9)))
+    assert verdicts["DSP-LITE is as accurate as LITE (no significant loss)"] == "reproduced"
+    assert verdicts["A uniform LITE of DSP's size loses significantly to LITE"] == (
+        "not reproduced (no significant loss)"
+    )
+
+
+def test_sizes_dsn_and_missing_evidence():
+    lite = np.full(9, 0.9)
+    inceptiontime = np.linspace(0.91, 0.99, 9)  # better than DSN's 0.9 on every dataset
+    table = _table(lite, lite, lite, dsn=lite, inceptiontime=inceptiontime)
+    claims = claims_table(table, _results([0.58] * 9, dsn_macs=1e6)).set_index("claim")
+    coffee = claims.loc["DSP-LITE on Coffee has 1,562 parameters"]
+    assert coffee["verdict"] == "reproduced" and "1.02" in coffee["evidence"]  # 1600 / 1562
+    assert claims.loc["DSP-LITE on Adiac has 8,771 parameters", "verdict"] == "not tested"
+    baseline = inceptiontime_macs(1, 100, 2)  # 5 Inception networks on 100 time points
+    assert baseline > 1e7
+    macs = claims.loc["DSN needs under 50 % of the baselines' FLOPs"]
+    assert macs["verdict"] == "reproduced" and f"{baseline:,.0f}" in macs["evidence"]
+    heavy = claims_table(table, _results([0.58] * 9, dsn_macs=baseline)).set_index("claim")
+    assert heavy.loc["DSN needs under 50 % of the baselines' FLOPs", "verdict"] == (
+        "not reproduced"
+    )
+    dsn = claims.loc["DSN is as accurate as the state of the art: InceptionTime"]
+    assert dsn["verdict"] == "not reproduced (significantly worse)"
+    assert dsn["ours"] == "p = 0.00391, W/T/L 0/0/9"
+    assert claims.loc["DSN is as accurate as the state of the art: ROCKET", "verdict"] == (
+        "not tested"
+    )
+    assert claims.loc["Our LITE is the published single LITE", "evidence"] == (
+        "needs LITE results and --against LITE"
+    )
