@@ -543,12 +543,23 @@ def _run_report(args: argparse.Namespace) -> int:
     """Tables, statistics and figures from a runs directory.
 
     Write report.md, report.html, CSV tables, a critical-difference diagram and an
-    accuracy-vs-MACs scatter for the results in RUNS_DIR.
+    accuracy-vs-MACs scatter for the results in RUNS_DIR; with DSP-LITE or DSN results, the
+    papers' claims first. Defaults for the options may come from RUNS_DIR/report.json.
     """
-    from .report import build_report
+    from .report import build_report, report_defaults
 
-    against = [m.strip() for m in args.against.split(",") if m.strip()] if args.against else None
-    report = build_report(args.runs_dir, args.out, against, args.published)
+    defaults = report_defaults(args.runs_dir)
+    against = defaults.get("against")
+    if args.against:
+        against = [m.strip() for m in args.against.split(",") if m.strip()]
+    named = {"title": defaults.get("title"), "markdown_name": defaults.get("markdown")}
+    report = build_report(
+        args.runs_dir,
+        args.out or defaults.get("out"),
+        against,
+        args.published or defaults.get("published"),
+        **{name: value for name, value in named.items() if value is not None},
+    )
     print(report.ranks.to_string())
     for name, path in report.files.items():
         print(f"{name}: {path}", file=sys.stderr)

@@ -113,3 +113,55 @@ def test_sizes_dsn_and_missing_evidence():
     assert claims.loc["Our LITE is the published single LITE", "evidence"] == (
         "needs LITE results and --against LITE"
     )
+
+
+def _write_runs(runs) -> None:
+    from sparsetsc.bench.store import result_path, write_result
+
+    for model, correct, compression in ((LITE, 9, None), (DSP_LITE, 8, 0.6)):
+        for dataset in ("Coffee", "D1", "D2"):
+            y_pred = np.array([0] * correct + [1] * (10 - correct))
+            pruned = {"compression_": {"trainable": compression, "all": (compression or 0) - 0.02}}
+            write_result(
+                result_path(runs, model, dataset, 0),
+                dataset=dataset,
+                model=model,
+                resample=0,
+                y_true=np.zeros(10, dtype=int),
+                y_pred=y_pred,
+                probabilities=np.eye(2)[y_pred],
+                metadata={
+                    "params": 1600,
+                    "macs": 10_000,
+                    "classes": ["a", "b"],
+                    "n_channels": 1,
+                    "n_timepoints": 50,
+                    "fitted": pruned if compression else {},
+                },
+            )
+
+
+def test_a_runs_directory_regenerates_its_own_readme(tmp_path, capsys):
+    import json
+
+    from sparsetsc.cli import main
+
+    runs = tmp_path / "results"
+    _write_runs(runs)
+    options = {"out": ".", "markdown": "README.md", "title": "Reproduction"}
+    (runs / "report.json").write_text(json.dumps(options))
+    assert main(["report", str(runs)]) == 0
+    readme = (runs / "README.md").read_text()
+    assert readme.startswith("# Reproduction\n\n## Claims of the papers")
+    assert "| DSP removes 58.2 % of LITE's trainable parameters" in readme
+    assert "60.0% / 58.0% (single DSP-LITE) |" in readme
+    assert "![compression per dataset](compression_histogram.png)" in readme
+    assert (runs / "compression_histogram.png").stat().st_size > 0
+    claims = pd.read_csv(runs / "claims.csv")
+    assert list(claims.columns) == CLAIMS_COLUMNS
+    # the same files give the same README, byte for byte
+    assert main(["report", str(runs)]) == 0
+    assert (runs / "README.md").read_text() == readme
+    (runs / "report.json").write_text(json.dumps({"colour": "red"}))
+    assert main(["report", str(runs)]) == 2
+    assert "keys among out, markdown, against, published, title" in capsys.readouterr().err

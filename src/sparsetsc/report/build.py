@@ -9,6 +9,7 @@ every compared method has a result, and say how many that is.
 from __future__ import annotations
 
 import html
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ import pandas as pd
 
 from ..bench.published import load_published, published_accuracy
 from ..bench.store import write_atomic
+from .claims import DSN, DSP_LITE, RULES, claims_table
 from .tables import (
     accuracy_table,
     cost_table,
@@ -27,9 +29,15 @@ from .tables import (
     resample_spread,
 )
 
-__all__ = ["Report", "build_report"]
+__all__ = ["REPORT_DEFAULTS_FILE", "Report", "build_report", "report_defaults"]
 
 PUBLISHED_SUFFIX = " (published)"
+
+#: A runs directory's own report options (JSON), read by ``sparsetsc report``: ``out``,
+#: ``markdown`` (the file name), ``against`` (a list), ``published`` and ``title``; relative
+#: paths are relative to the runs directory, and the command line overrides each.
+REPORT_DEFAULTS_FILE = "report.json"
+REPORT_OPTIONS = ("out", "markdown", "against", "published", "title")
 
 
 @dataclass
@@ -44,6 +52,51 @@ class Report:
     corrupt: list[str]
     files: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    claims: pd.DataFrame | None = None  # the papers' claims, when DSP-LITE or DSN ran
+
+
+def report_defaults(runs_dir: str | os.PathLike[str]) -> dict:
+    """The options of :data:`REPORT_DEFAULTS_FILE` in ``runs_dir`` (``{}`` without one),
+    paths resolved against ``runs_dir``; ``ValueError`` for an unknown key or bad JSON."""
+    path = Path(runs_dir) / REPORT_DEFAULTS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        options = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON ({err})") from None
+    unknown = sorted(set(options) - set(REPORT_OPTIONS)) if isinstance(options, dict) else None
+    if unknown is None or unknown:
+        raise ValueError(
+            f"{path}: expected an object with keys among {', '.join(REPORT_OPTIONS)}; "
+            f"got {unknown if unknown else type(options).__name__}"
+        )
+    for key in ("out", "published"):
+        if key in options:
+            options[key] = str(Path(runs_dir) / options[key])
+    return options
+
+
+def _compression_histogram(results: pd.DataFrame, path: Path) -> str | None:
+    pruned = results.dropna(subset=["compression_trainable"])
+    if pruned.empty:
+        return "no compression histogram: no pruned model among the results"
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for model, own in pruned.groupby("model"):
+        axes.hist(100 * own["compression_trainable"].astype(float), bins=20, alpha=0.6, label=model)
+    axes.axvline(58.2, color="black", linestyle="--", label="published DSP-LITETime (58.2 %)")
+    axes.set_xlabel("trainable parameters removed (%)")
+    axes.set_ylabel("datasets")
+    axes.set_title("Compression per dataset")
+    axes.legend(fontsize=8)
+    figure.savefig(path, dpi=150, bbox_inches="tight")
+    plt.close(figure)
+    return None
 
 
 def _cd_diagram(table: pd.DataFrame, path: Path) -> str | None:
@@ -93,7 +146,20 @@ def _accuracy_vs_macs(ranks: pd.DataFrame, cost: pd.DataFrame, path: Path) -> st
 
 def _sections(report: Report, title: str) -> list[tuple[str, pd.DataFrame | None, str]]:
     n_complete = int(report.ranks["datasets"].iloc[0]) if len(report.ranks) else 0
+    claims = []
+    if report.claims is not None:
+        rules = "\n".join(f"- {name}: {rule}" for name, rule in RULES.items())
+        claims = [
+            (
+                "Claims of the papers",
+                report.claims,
+                "Our single models against the papers' claims (the papers report 5-member "
+                f"ensembles). Verdicts by rules fixed before any result was read, alpha = "
+                f"0.05:\n\n{rules}",
+            )
+        ]
     return [
+        *claims,
         (
             "Mean accuracy and rank",
             report.ranks,
@@ -115,6 +181,9 @@ def _sections(report: Report, title: str) -> list[tuple[str, pd.DataFrame | None
     ]
 
 
+_NO_INDEX = ("Pairwise comparison", "Claims of the papers")
+
+
 def _write_markdown(report: Report, title: str, path: Path) -> None:
     lines = [f"# {title}", ""]
     for heading, frame, text in _sections(report, title):
@@ -123,13 +192,15 @@ def _write_markdown(report: Report, title: str, path: Path) -> None:
             "",
             text,
             "",
-            markdown(frame, index=heading != "Pairwise comparison"),
+            markdown(frame, index=heading not in _NO_INDEX),
             "",
         ]
         if heading == "Pairwise comparison" and "cd_diagram" in report.files:
             lines += ["![critical-difference diagram](cd_diagram.png)", ""]
         if heading == "Size, cost and speed" and "accuracy_vs_macs" in report.files:
             lines += ["![accuracy vs MACs](accuracy_vs_macs.png)", ""]
+        if heading == "Claims of the papers" and "compression_histogram" in report.files:
+            lines += ["![compression per dataset](compression_histogram.png)", ""]
     if len(report.failures):
         lines += ["## Failed jobs", "", markdown(report.failures, index=False), ""]
     if report.corrupt:
@@ -155,13 +226,15 @@ def _write_html(report: Report, title: str, path: Path) -> None:
             frame.to_html(
                 float_format=lambda v: f"{v:.4f}",
                 na_rep="–",
-                index=heading != "Pairwise comparison",
+                index=heading not in _NO_INDEX,
             ),
         ]
         if heading == "Pairwise comparison" and "cd_diagram" in report.files:
             parts.append("<img src='cd_diagram.png' alt='critical-difference diagram'>")
         if heading == "Size, cost and speed" and "accuracy_vs_macs" in report.files:
             parts.append("<img src='accuracy_vs_macs.png' alt='accuracy vs MACs'>")
+        if heading == "Claims of the papers" and "compression_histogram" in report.files:
+            parts.append("<img src='compression_histogram.png' alt='compression per dataset'>")
     if len(report.failures):
         parts += ["<h2>Failed jobs</h2>", report.failures.to_html(index=False)]
     if report.corrupt:
@@ -186,11 +259,16 @@ def build_report(
     against: list[str] | None = None,
     published_dir: str | os.PathLike[str] | None = None,
     title: str = "sparsetsc benchmark report",
+    markdown_name: str = "report.md",
 ) -> Report:
-    """Read a runs directory and write ``report.md``, ``report.html``, CSV tables and PNGs.
+    """Read a runs directory and write ``report.md`` (or ``markdown_name``), ``report.html``,
+    CSV tables and PNGs.
 
     ``against`` names published methods (``InceptionTime``, ``LITETime``, ``ROCKET``, or
     ``Method@source``) read from ``published_dir``; both are checked before anything is written.
+    When DSP-LITE or DSN results are among the runs (``sparsetsc study reproduce``), the
+    report opens with the papers' claims (:func:`~sparsetsc.report.claims.claims_table`) and
+    adds a histogram of the compression per dataset.
     """
     results, failures, corrupt = load_runs(runs_dir)
     if results.empty:
@@ -212,6 +290,8 @@ def build_report(
     if results["resample"].nunique() > 1:  # how much each of our models moves between seeds
         ranks = ranks.join(resample_spread(results, table.dropna().index))
     report = Report(table, ranks, pairwise_table(table), cost_table(results), failures, corrupt)
+    if results["model"].isin([DSP_LITE, DSN]).any():
+        report.claims = claims_table(table, results)
     missing = table.isna().sum()
     for column, count in missing[missing > 0].items():
         report.notes.append(f"{column}: no result on {count} of {len(table)} datasets")
@@ -219,6 +299,8 @@ def build_report(
         ("cd_diagram", lambda p: _cd_diagram(table, p)),
         ("accuracy_vs_macs", lambda p: _accuracy_vs_macs(ranks, report.cost, p)),
     )
+    if report.claims is not None:
+        figures += (("compression_histogram", lambda p: _compression_histogram(results, p)),)
     for name, draw in figures:
         path = out / f"{name}.png"
         try:
@@ -234,11 +316,12 @@ def build_report(
         ("ranks", ranks),
         ("pairwise", report.pairwise),
         ("cost", report.cost),
+        *((("claims", report.claims),) if report.claims is not None else ()),
     ):
         path = out / f"{name}.csv"
-        write_atomic(path, frame.to_csv(index=name != "pairwise"))
+        write_atomic(path, frame.to_csv(index=name not in ("pairwise", "claims")))
         report.files[name] = path
-    _write_markdown(report, title, out / "report.md")
+    _write_markdown(report, title, out / markdown_name)
     _write_html(report, title, out / "report.html")
-    report.files["markdown"], report.files["html"] = out / "report.md", out / "report.html"
+    report.files["markdown"], report.files["html"] = out / markdown_name, out / "report.html"
     return report
