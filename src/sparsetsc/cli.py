@@ -552,7 +552,11 @@ def _run_report(args: argparse.Namespace) -> int:
     against = defaults.get("against")
     if args.against:
         against = [m.strip() for m in args.against.split(",") if m.strip()]
-    named = {"title": defaults.get("title"), "markdown_name": defaults.get("markdown")}
+    named = {
+        "title": defaults.get("title"),
+        "markdown_name": defaults.get("markdown"),
+        "intro": defaults.get("intro"),
+    }
     report = build_report(
         args.runs_dir,
         args.out or defaults.get("out"),

@@ -148,11 +148,12 @@ def test_a_runs_directory_regenerates_its_own_readme(tmp_path, capsys):
 
     runs = tmp_path / "results"
     _write_runs(runs)
-    options = {"out": ".", "markdown": "README.md", "title": "Reproduction"}
+    options = {"out": ".", "markdown": "README.md", "title": "Reproduction", "intro": "P.md"}
     (runs / "report.json").write_text(json.dumps(options))
+    (runs / "P.md").write_text("Protocol: official split.\n")
     assert main(["report", str(runs)]) == 0
     readme = (runs / "README.md").read_text()
-    assert readme.startswith("# Reproduction\n\n## Claims of the papers")
+    assert readme.startswith("# Reproduction\n\nProtocol: official split.\n\n## Claims of")
     assert "| DSP removes 58.2 % of LITE's trainable parameters" in readme
     assert "60.0% / 58.0% (single DSP-LITE) |" in readme
     assert "![compression per dataset](compression_histogram.png)" in readme
@@ -164,4 +165,4 @@ def test_a_runs_directory_regenerates_its_own_readme(tmp_path, capsys):
     assert (runs / "README.md").read_text() == readme
     (runs / "report.json").write_text(json.dumps({"colour": "red"}))
     assert main(["report", str(runs)]) == 2
-    assert "keys among out, markdown, against, published, title" in capsys.readouterr().err
+    assert "keys among out, markdown, against, published, title, intro" in capsys.readouterr().err

@@ -34,10 +34,11 @@ __all__ = ["REPORT_DEFAULTS_FILE", "Report", "build_report", "report_defaults"]
 PUBLISHED_SUFFIX = " (published)"
 
 #: A runs directory's own report options (JSON), read by ``sparsetsc report``: ``out``,
-#: ``markdown`` (the file name), ``against`` (a list), ``published`` and ``title``; relative
-#: paths are relative to the runs directory, and the command line overrides each.
+#: ``markdown`` (the file name), ``against`` (a list), ``published``, ``title`` and ``intro``
+#: (a Markdown file placed under the title, e.g. the protocol); relative paths are relative
+#: to the runs directory, and the command line overrides each.
 REPORT_DEFAULTS_FILE = "report.json"
-REPORT_OPTIONS = ("out", "markdown", "against", "published", "title")
+REPORT_OPTIONS = ("out", "markdown", "against", "published", "title", "intro")
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Report:
     files: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     claims: pd.DataFrame | None = None  # the papers' claims, when DSP-LITE or DSN ran
+    intro: str = ""  # Markdown under the title
 
 
 def report_defaults(runs_dir: str | os.PathLike[str]) -> dict:
@@ -71,7 +73,7 @@ def report_defaults(runs_dir: str | os.PathLike[str]) -> dict:
             f"{path}: expected an object with keys among {', '.join(REPORT_OPTIONS)}; "
             f"got {unknown if unknown else type(options).__name__}"
         )
-    for key in ("out", "published"):
+    for key in ("out", "published", "intro"):
         if key in options:
             options[key] = str(Path(runs_dir) / options[key])
     return options
@@ -186,6 +188,8 @@ _NO_INDEX = ("Pairwise comparison", "Claims of the papers")
 
 def _write_markdown(report: Report, title: str, path: Path) -> None:
     lines = [f"# {title}", ""]
+    if report.intro:
+        lines += [report.intro.strip(), ""]
     for heading, frame, text in _sections(report, title):
         lines += [
             f"## {heading}",
@@ -260,13 +264,15 @@ def build_report(
     published_dir: str | os.PathLike[str] | None = None,
     title: str = "sparsetsc benchmark report",
     markdown_name: str = "report.md",
+    intro: str | os.PathLike[str] | None = None,
 ) -> Report:
     """Read a runs directory and write ``report.md`` (or ``markdown_name``), ``report.html``,
     CSV tables and PNGs.
 
     ``against`` names published methods (``InceptionTime``, ``LITETime``, ``ROCKET``, or
     ``Method@source``) read from ``published_dir``; both are checked before anything is written.
-    When DSP-LITE or DSN results are among the runs (``sparsetsc study reproduce``), the
+    ``intro`` is a Markdown file whose text goes under the title. When DSP-LITE or DSN results
+    are among the runs (``sparsetsc study reproduce``), the
     report opens with the papers' claims (:func:`~sparsetsc.report.claims.claims_table`) and
     adds a histogram of the compression per dataset.
     """
@@ -290,6 +296,8 @@ def build_report(
     if results["resample"].nunique() > 1:  # how much each of our models moves between seeds
         ranks = ranks.join(resample_spread(results, table.dropna().index))
     report = Report(table, ranks, pairwise_table(table), cost_table(results), failures, corrupt)
+    if intro is not None:
+        report.intro = Path(intro).read_text(encoding="utf-8")
     if results["model"].isin([DSP_LITE, DSN]).any():
         report.claims = claims_table(table, results)
     missing = table.isna().sum()

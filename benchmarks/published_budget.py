@@ -1,0 +1,72 @@
+"""The published-budget reproduction, in resumable chunks, cheapest datasets first.
+
+    python benchmarks/published_budget.py --data-root /path/to/UCRArchive_2018 --n-jobs 2
+
+Each chunk is ``sparsetsc study reproduce --budget full`` over the next ``--chunk`` datasets
+of the dev suite ordered by cost (``dev-by-cost``), into ``results/published-budget``: LITE,
+DSP-LITE, its uniform-width control and MiniROCKET on every dataset, DSN on the first
+``--dsn-datasets``. Finished jobs are skipped, so a killed run resumes where it stopped.
+After every chunk the folder's README is regenerated (``sparsetsc report``, options in its
+``report.json``); commit the folder then, so nothing finished is lost. ``--hours`` stops
+before starting a chunk once that much time has passed. Run it alone on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from sparsetsc.bench.suites import DEV_BY_COST
+from sparsetsc.cli import main as sparsetsc
+
+ALL_BUT_DSN = "LITE,DSP-LITE,LITE (uniform width of DSP-LITE),MiniROCKET"
+
+
+def _study(datasets: list[str], variants: str, args: argparse.Namespace) -> int:
+    command = [
+        "study",
+        "reproduce",
+        "--budget",
+        "full",
+        "--runs",
+        args.runs,
+        "--datasets",
+        ",".join(datasets),
+        "--variants",
+        variants,
+        "--n-jobs",
+        str(args.n_jobs),
+        "--quiet",
+    ]
+    if args.data_root:
+        command += ["--data-root", args.data_root]
+    return sparsetsc(command)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-root", help="archive folder of the UCR-2018 datasets")
+    parser.add_argument("--runs", default="results/published-budget")
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--chunk", type=int, default=5, help="datasets per chunk")
+    parser.add_argument("--datasets", type=int, default=len(DEV_BY_COST), help="how many")
+    parser.add_argument("--dsn-datasets", type=int, default=30, help="DSN on the first N")
+    parser.add_argument("--hours", type=float, help="start no chunk after this many hours")
+    args = parser.parse_args()
+    started = time.monotonic()
+    datasets = list(DEV_BY_COST[: args.datasets])
+    for first in range(0, len(datasets), args.chunk):
+        if args.hours is not None and time.monotonic() - started > 3600 * args.hours:
+            print(f"stopping after {args.hours} h; rerun to continue")
+            break
+        chunk = datasets[first : first + args.chunk]
+        print(f"chunk {first // args.chunk + 1}: {', '.join(chunk)}", flush=True)
+        _study(chunk, ALL_BUT_DSN, args)
+        with_dsn = [d for d in chunk if datasets.index(d) < args.dsn_datasets]
+        if with_dsn:
+            _study(with_dsn, "DSN", args)
+        sparsetsc(["report", args.runs])
+
+
+if __name__ == "__main__":
+    main()
