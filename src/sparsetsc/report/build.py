@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..bench.published import load_published, published_accuracy
 from ..bench.store import write_atomic
-from .claims import DSN, DSP_LITE, RULES, claims_table
+from .claims import DSN, DSP_LITE, PUBLISHED, RULES, claims_table
 from .tables import (
     accuracy_table,
     cost_table,
@@ -79,25 +79,37 @@ def report_defaults(runs_dir: str | os.PathLike[str]) -> dict:
     return options
 
 
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(figure, path: Path) -> None:
+    figure.savefig(path, dpi=150, bbox_inches="tight")
+    _pyplot().close(figure)
+
+
 def _compression_histogram(results: pd.DataFrame, path: Path) -> str | None:
     pruned = results.dropna(subset=["compression_trainable"])
     if pruned.empty:
         return "no compression histogram: no pruned model among the results"
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     figure, axes = plt.subplots(figsize=(6, 4))
     for model, own in pruned.groupby("model"):
         axes.hist(100 * own["compression_trainable"].astype(float), bins=20, alpha=0.6, label=model)
-    axes.axvline(58.2, color="black", linestyle="--", label="published DSP-LITETime (58.2 %)")
+    published = 100 * PUBLISHED["dsp_compression_trainable"]
+    axes.axvline(
+        published, color="black", linestyle="--", label=f"published DSP-LITETime ({published} %)"
+    )
     axes.set_xlabel("trainable parameters removed (%)")
     axes.set_ylabel("datasets")
     axes.set_title("Compression per dataset")
     axes.legend(fontsize=8)
-    figure.savefig(path, dpi=150, bbox_inches="tight")
-    plt.close(figure)
+    _save(figure, path)
     return None
 
 
@@ -109,15 +121,11 @@ def _cd_diagram(table: pd.DataFrame, path: Path) -> str | None:
             f"no critical-difference diagram: it needs 3 methods on 2 datasets "
             f"(have {complete.shape[1]} on {len(complete)})"
         )
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    _pyplot()
     from aeon.visualisation import plot_critical_difference
 
     figure, _ = plot_critical_difference(complete.to_numpy(), list(complete.columns))
-    figure.savefig(path, dpi=150, bbox_inches="tight")
-    plt.close(figure)
+    _save(figure, path)
     return None
 
 
@@ -126,12 +134,7 @@ def _accuracy_vs_macs(ranks: pd.DataFrame, cost: pd.DataFrame, path: Path) -> st
     models = [m for m in measured.index if m in ranks.index]
     if not models:
         return "no accuracy-vs-MACs figure: no model with counted MACs"
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(6, 4))
+    figure, axes = _pyplot().subplots(figsize=(6, 4))
     for model in models:
         x, y = measured[model], ranks.loc[model, "mean accuracy"]
         axes.scatter(x, y, s=40)
@@ -141,8 +144,7 @@ def _accuracy_vs_macs(ranks: pd.DataFrame, cost: pd.DataFrame, path: Path) -> st
     axes.set_ylabel("mean accuracy")
     axes.set_title("Accuracy vs inference cost")
     axes.grid(alpha=0.3)
-    figure.savefig(path, dpi=150, bbox_inches="tight")
-    plt.close(figure)
+    _save(figure, path)
     return None
 
 
