@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sparsetsc.bench import SUITES, Variant, plan_sweep, run_sweep
+from sparsetsc.bench import SUITES, Variant, job_seed, plan_sweep, run_sweep
 from sparsetsc.bench.store import failure_path, read_failure
 from sparsetsc.bench.suites import DEV, DEV_BY_COST
 from sparsetsc.cli import main
@@ -46,6 +46,7 @@ def test_a_control_whose_source_failed_is_recorded_with_the_reason(tmp_path, tin
     record = read_failure(failure_path(runs, "control", "TinyA", 0))
     assert record["error_type"] == "FileNotFoundError"
     assert "needs the fitted model of DSP-LITE on TinyA, resample 0" in record["error"]
+    assert record["job"]["seed"] == job_seed("TinyA", 0)  # failures record the seed too
 
 
 def test_per_model_epochs(tmp_path, tiny_archive):

@@ -365,7 +365,7 @@ def run_job(
         write_failure(
             failure,
             {
-                "job": asdict(job),
+                "job": {**asdict(job), "seed": job.seed},
                 "error_type": type(err).__name__,
                 "error": str(err),
                 "traceback": traceback.format_exc(),
