@@ -20,6 +20,7 @@ from ..bench.published import load_published, published_accuracy
 from ..bench.store import write_atomic
 from .claims import DSN, DSP_LITE, PUBLISHED, RULES, claims_table
 from .tables import (
+    PUBLISHED_SUFFIX,
     accuracy_table,
     cost_table,
     load_runs,
@@ -30,8 +31,6 @@ from .tables import (
 )
 
 __all__ = ["REPORT_DEFAULTS_FILE", "Report", "build_report", "report_defaults"]
-
-PUBLISHED_SUFFIX = " (published)"
 
 #: A runs directory's own report options (JSON), read by ``sparsetsc report``: ``out``,
 #: ``markdown`` (the file name), ``against`` (a list), ``published``, ``title`` and ``intro``

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..cost import model_cost
 from ..nn import Inception, InceptionConfig
-from .tables import wilcoxon_p
+from .tables import PUBLISHED_SUFFIX, wilcoxon_p
 
 __all__ = ["CLAIMS_COLUMNS", "PUBLISHED", "RULES", "claims_table", "compression_summary"]
 
@@ -29,7 +29,6 @@ CLAIMS_COLUMNS = ["claim", "ours", "published", "verdict", "evidence"]
 
 #: Labels of our variants in the reproduction study (``sparsetsc study reproduce``).
 LITE, DSP_LITE, UNIFORM, DSN = "LITE", "DSP-LITE", "LITE (uniform width of DSP-LITE)", "DSN"
-PUBLISHED_SUFFIX = " (published)"
 
 #: What the papers and the authors' material report (reference-dsp-lite-inception §1.6 and
 #: the DSN paper's abstract).

@@ -14,6 +14,7 @@ from ..bench.store import CorruptResultError, iter_results, read_failure, read_r
 
 __all__ = [
     "COST_COLUMNS",
+    "PUBLISHED_SUFFIX",
     "SHAPE_COLUMNS",
     "accuracy_table",
     "cost_table",
@@ -24,6 +25,9 @@ __all__ = [
     "resample_spread",
     "wilcoxon_p",
 ]
+
+#: Suffix of a published method's column in the accuracy table ("InceptionTime (published)").
+PUBLISHED_SUFFIX = " (published)"
 
 COST_COLUMNS = [
     "params",
