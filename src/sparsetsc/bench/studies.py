@@ -22,7 +22,7 @@ from .models import DISPLAY_NAMES
 from .suites import DEV_BY_COST, SUITES
 from .sweep import Variant
 
-__all__ = ["STUDIES", "Budget", "Study", "get_study"]
+__all__ = ["STUDIES", "UNIFORM_OF_DSP_LITE", "Budget", "Study", "get_study"]
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,8 @@ _REPRODUCE_FULL = Budget(
     "1000 with the official flags; MiniROCKET in-run. Single models: the papers report "
     "5-member ensembles (DSP: 128 UCR sets; DSN: 85 UCR-2015 sets)",
 )
-_UNIFORM_OF_DSP_LITE = "LITE (uniform width of DSP-LITE)"
+#: Label of the reproduction's uniform-width LITE at each fitted DSP-LITE's size.
+UNIFORM_OF_DSP_LITE = "LITE (uniform width of DSP-LITE)"
 
 _NO_DSN_TABLES = (
     "The DSN paper's tables are not in our reference material (the reference "
@@ -391,7 +392,7 @@ STUDIES: dict[str, Study] = {
             variants=(
                 _variant("LITE", "lite"),
                 _variant("DSP-LITE", "dsp-lite"),
-                Variant(_UNIFORM_OF_DSP_LITE, "lite", uniform_of="DSP-LITE"),
+                Variant(UNIFORM_OF_DSP_LITE, "lite", uniform_of="DSP-LITE"),
                 _variant("DSN", "dsn"),
                 _variant("MiniROCKET", "minirocket"),
             ),
@@ -403,8 +404,8 @@ STUDIES: dict[str, Study] = {
             "accuracy at under 50 % of the baselines' FLOPs.",
             pairs=(
                 ("DSP-LITE", "LITE"),
-                (_UNIFORM_OF_DSP_LITE, "LITE"),
-                ("DSP-LITE", _UNIFORM_OF_DSP_LITE),
+                (UNIFORM_OF_DSP_LITE, "LITE"),
+                ("DSP-LITE", UNIFORM_OF_DSP_LITE),
                 ("DSN", "LITE"),
                 ("DSN", "MiniROCKET"),
                 ("LITE", "MiniROCKET"),

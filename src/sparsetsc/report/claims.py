@@ -19,6 +19,8 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
+from ..bench.models import DISPLAY_NAMES
+from ..bench.studies import UNIFORM_OF_DSP_LITE
 from ..cost import model_cost
 from ..nn import Inception, InceptionConfig
 from .tables import PUBLISHED_SUFFIX, wilcoxon_p
@@ -28,7 +30,8 @@ __all__ = ["CLAIMS_COLUMNS", "PUBLISHED", "RULES", "claims_table", "compression_
 CLAIMS_COLUMNS = ["claim", "ours", "published", "verdict", "evidence"]
 
 #: Labels of our variants in the reproduction study (``sparsetsc study reproduce``).
-LITE, DSP_LITE, UNIFORM, DSN = "LITE", "DSP-LITE", "LITE (uniform width of DSP-LITE)", "DSN"
+LITE, DSP_LITE, DSN = (DISPLAY_NAMES[key] for key in ("lite", "dsp-lite", "dsn"))
+UNIFORM = UNIFORM_OF_DSP_LITE
 
 #: What the papers and the authors' material report (reference-dsp-lite-inception §1.6 and
 #: the DSN paper's abstract).
