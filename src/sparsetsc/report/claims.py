@@ -23,7 +23,7 @@ from ..bench.models import DISPLAY_NAMES
 from ..bench.studies import UNIFORM_OF_DSP_LITE
 from ..cost import model_cost
 from ..nn import Inception, InceptionConfig
-from .tables import PUBLISHED_SUFFIX, wilcoxon_p
+from .tables import PUBLISHED_SUFFIX, pairwise_table
 
 __all__ = ["CLAIMS_COLUMNS", "PUBLISHED", "RULES", "claims_table", "compression_summary"]
 
@@ -86,15 +86,15 @@ def _pair(table: pd.DataFrame, first: str, second: str) -> dict | None:
     both = table[[first, second]].dropna()
     if both.empty:
         return None
-    a, b = both[first].to_numpy(), both[second].to_numpy()
+    counts = pairwise_table(both).iloc[0]  # the report's own W/T/L and Wilcoxon
     return {
-        "n": len(both),
-        "wins": int(np.sum(a > b)),
-        "ties": int(np.sum(a == b)),
-        "losses": int(np.sum(a < b)),
-        "p": wilcoxon_p(a, b),
-        "mean_a": float(a.mean()),
-        "mean_b": float(b.mean()),
+        "n": int(counts["datasets"]),
+        "wins": int(counts["wins"]),
+        "ties": int(counts["ties"]),
+        "losses": int(counts["losses"]),
+        "p": float(counts["wilcoxon p"]),
+        "mean_a": float(both[first].mean()),
+        "mean_b": float(both[second].mean()),
     }
 
 
@@ -119,13 +119,7 @@ def _significantly_worse(pair: dict) -> bool:
 
 
 def _missing(claim: str, published: str, needs: str) -> dict:
-    return {
-        "claim": claim,
-        "ours": "not run",
-        "published": published,
-        "verdict": "not tested",
-        "evidence": f"needs {needs}",
-    }
+    return _row(claim, "not run", published, "not tested", f"needs {needs}")
 
 
 def _compression_rows(results: pd.DataFrame) -> list[dict]:
@@ -195,15 +189,8 @@ def _comparison_rows(table: pd.DataFrame) -> list[dict]:
             verdict = "not reproduced (significant loss)" if worse else "reproduced"
         else:
             verdict = "reproduced" if worse else "not reproduced (no significant loss)"
-        rows.append(
-            {
-                "claim": claim,
-                "ours": _p_and_wtl(pair),
-                "published": published,
-                "verdict": verdict,
-                "evidence": _pair_text(pair, first, second),
-            }
-        )
+        evidence = _pair_text(pair, first, second)
+        rows.append(_row(claim, _p_and_wtl(pair), published, verdict, evidence))
     return rows
 
 
@@ -221,13 +208,13 @@ def _size_rows(results: pd.DataFrame) -> list[dict]:
         ours_params = float(mine["params"].mean())
         ratio = ours_params / params
         rows.append(
-            {
-                "claim": claim,
-                "ours": f"{ours_params:,.0f} (accuracy {mine['accuracy'].mean():.4f})",
-                "published": published,
-                "verdict": "reproduced" if abs(ratio - 1) <= 0.25 else "not reproduced",
-                "evidence": f"ours / published = {ratio:.2f}; one single model, official split",
-            }
+            _row(
+                claim,
+                f"{ours_params:,.0f} (accuracy {mine['accuracy'].mean():.4f})",
+                published,
+                "reproduced" if abs(ratio - 1) <= 0.25 else "not reproduced",
+                f"ours / published = {ratio:.2f}; one single model, official split",
+            )
         )
     return rows
 
@@ -253,13 +240,13 @@ def _dsn_rows(table: pd.DataFrame, results: pd.DataFrame) -> list[dict]:
             continue
         worse = _significantly_worse(pair)
         rows.append(
-            {
-                "claim": f"{claim}: {baseline}",
-                "ours": _p_and_wtl(pair),
-                "published": published,
-                "verdict": "not reproduced (significantly worse)" if worse else "reproduced",
-                "evidence": _pair_text(pair, "single DSN", f"published {baseline}"),
-            }
+            _row(
+                f"{claim}: {baseline}",
+                _p_and_wtl(pair),
+                published,
+                "not reproduced (significantly worse)" if worse else "reproduced",
+                _pair_text(pair, "single DSN", f"published {baseline}"),
+            )
         )
     own = results[results["model"] == DSN].dropna(subset=["macs", "n_timepoints"])
     claim = "DSN needs under 50 % of the baselines' FLOPs"
@@ -268,18 +255,17 @@ def _dsn_rows(table: pd.DataFrame, results: pd.DataFrame) -> list[dict]:
         return rows
     shapes = own[["n_channels", "n_timepoints", "n_classes"]].astype(int).itertuples(index=False)
     baseline = np.array([inceptiontime_macs(*shape) for shape in shapes], dtype=float)
-    fraction = float(own["macs"].astype(float).mean() / baseline.mean())
-    reproduced = fraction < PUBLISHED["dsn_macs_fraction"]
+    dsn_macs = float(own["macs"].astype(float).mean())
+    fraction = dsn_macs / baseline.mean()
     rows.append(
-        {
-            "claim": claim,
-            "ours": f"{fraction:.1%} of InceptionTime's MACs ({fraction * 5:.1%} of one Inception)",
-            "published": "< 50 %",
-            "verdict": "reproduced" if reproduced else "not reproduced",
-            "evidence": f"mean non-zero MACs per series {own['macs'].astype(float).mean():,.0f} "
-            f"(DSN) vs {baseline.mean():,.0f} (InceptionTime, 5 x Inception) over "
-            f"{len(own)} results",
-        }
+        _row(
+            claim,
+            f"{fraction:.1%} of InceptionTime's MACs ({fraction * 5:.1%} of one Inception)",
+            "< 50 %",
+            "reproduced" if fraction < PUBLISHED["dsn_macs_fraction"] else "not reproduced",
+            f"mean non-zero MACs per series {dsn_macs:,.0f} (DSN) vs {baseline.mean():,.0f} "
+            f"(InceptionTime, 5 x Inception) over {len(own)} results",
+        )
     )
     return rows
 
@@ -292,13 +278,13 @@ def _lite_row(table: pd.DataFrame) -> list[dict]:
         return [_missing(claim, published, f"{LITE} results and --against LITE")]
     different = pair["p"] <= 0.05
     return [
-        {
-            "claim": claim,
-            "ours": f"mean {pair['mean_a']:.4f} vs {pair['mean_b']:.4f}, p = {pair['p']:.3g}",
-            "published": published,
-            "verdict": "not reproduced (significantly different)" if different else "reproduced",
-            "evidence": _pair_text(pair, "our LITE", "published LITE"),
-        }
+        _row(
+            claim,
+            f"mean {pair['mean_a']:.4f} vs {pair['mean_b']:.4f}, p = {pair['p']:.3g}",
+            published,
+            "not reproduced (significantly different)" if different else "reproduced",
+            _pair_text(pair, "our LITE", "published LITE"),
+        )
     ]
 
 
