@@ -3,12 +3,13 @@
     python benchmarks/published_budget.py --data-root /path/to/UCRArchive_2018 --n-jobs 2
 
 Each chunk is ``sparsetsc study reproduce --budget full`` over the next ``--chunk`` datasets
-of the dev suite ordered by cost (``dev-by-cost``), into ``results/published-budget``: LITE,
-DSP-LITE, its uniform-width control and MiniROCKET on every dataset, DSN on the first
-``--dsn-datasets``. Finished jobs are skipped, so a killed run resumes where it stopped.
-After every chunk the folder's README is regenerated (``sparsetsc report``, options in its
-``report.json``); commit the folder then, so nothing finished is lost. ``--hours`` stops
-before starting a chunk once that much time has passed. Run it alone on the machine.
+of the dev suite ordered by cost (``dev-by-cost``), into ``results/published-budget``, in the
+issue's order of scope: first LITE, DSP-LITE, its uniform-width control and MiniROCKET on
+every dataset, then DSN on the first ``--dsn-datasets``. Finished jobs are skipped, so a
+killed run resumes where it stopped. After every chunk the folder's README is regenerated
+(``sparsetsc report``, options in its ``report.json``); commit the folder then, so nothing
+finished is lost. ``--hours`` stops before starting a chunk once that much time has passed.
+Run it alone on the machine.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def _study(datasets: list[str], variants: str, args: argparse.Namespace) -> int:
         ",".join(datasets),
         "--variants",
         variants,
+        "--out",
+        args.sections,
         "--n-jobs",
         str(args.n_jobs),
         "--quiet",
@@ -47,6 +50,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-root", help="archive folder of the UCR-2018 datasets")
     parser.add_argument("--runs", default="results/published-budget")
+    parser.add_argument(
+        "--sections",
+        default="runs/published-budget-chunks",
+        help="where each chunk's study section goes (it covers that chunk only, so it is not "
+        "part of the committed results)",
+    )
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--chunk", type=int, default=5, help="datasets per chunk")
     parser.add_argument("--datasets", type=int, default=len(DEV_BY_COST), help="how many")
@@ -55,16 +64,17 @@ def main() -> None:
     args = parser.parse_args()
     started = time.monotonic()
     datasets = list(DEV_BY_COST[: args.datasets])
-    for first in range(0, len(datasets), args.chunk):
+    chunks = [
+        (variants, chunk)
+        for variants, names in ((ALL_BUT_DSN, datasets), ("DSN", datasets[: args.dsn_datasets]))
+        for chunk in (names[i : i + args.chunk] for i in range(0, len(names), args.chunk))
+    ]
+    for number, (variants, chunk) in enumerate(chunks, 1):
         if args.hours is not None and time.monotonic() - started > 3600 * args.hours:
             print(f"stopping after {args.hours} h; rerun to continue")
             break
-        chunk = datasets[first : first + args.chunk]
-        print(f"chunk {first // args.chunk + 1}: {', '.join(chunk)}", flush=True)
-        _study(chunk, ALL_BUT_DSN, args)
-        with_dsn = [d for d in chunk if datasets.index(d) < args.dsn_datasets]
-        if with_dsn:
-            _study(with_dsn, "DSN", args)
+        print(f"chunk {number}/{len(chunks)}, {variants}: {', '.join(chunk)}", flush=True)
+        _study(chunk, variants, args)
         sparsetsc(["report", args.runs])
 
 
