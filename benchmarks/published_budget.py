@@ -8,19 +8,43 @@ issue's order of scope: first LITE, DSP-LITE, its uniform-width control and Mini
 every dataset, then DSN on the first ``--dsn-datasets``. Finished jobs are skipped, so a
 killed run resumes where it stopped. After every chunk the folder's README is regenerated
 (``sparsetsc report``, options in its ``report.json``); commit the folder then, so nothing
-finished is lost. ``--hours`` stops before starting a chunk once that much time has passed.
-Run it alone on the machine.
+finished is lost. The project README's copy of the claims table is updated with it
+(``--sync-readme`` does only that). ``--hours`` stops before starting a chunk once that much
+time has passed. Run it alone on the machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from sparsetsc.bench.suites import DEV_BY_COST
 from sparsetsc.cli import main as sparsetsc
 
 ALL_BUT_DSN = "LITE,DSP-LITE,LITE (uniform width of DSP-LITE),MiniROCKET"
+
+#: The project README's copy of the claims table sits between these lines.
+CLAIMS_START = "<!-- claims table: copied from results/published-budget/README.md -->"
+CLAIMS_END = "<!-- end of the claims table -->"
+
+
+def claims_lines(results_readme: str) -> list[str]:
+    """The claims table (header, rule and rows) of the results README."""
+    lines = results_readme.splitlines()
+    first = lines.index("| claim | ours | published | verdict | evidence |")
+    last = first
+    while last + 1 < len(lines) and lines[last + 1].startswith("|"):
+        last += 1
+    return lines[first : last + 1]
+
+
+def sync_readme(results: Path, readme: Path) -> None:
+    """Replace the claims table between the markers of ``readme`` by that of ``results``."""
+    lines = readme.read_text().splitlines()
+    start, end = lines.index(CLAIMS_START), lines.index(CLAIMS_END)
+    table = claims_lines((results / "README.md").read_text())
+    readme.write_text("\n".join([*lines[: start + 1], *table, *lines[end:]]) + "\n")
 
 
 def _study(datasets: list[str], variants: str, args: argparse.Namespace) -> int:
@@ -61,7 +85,20 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, default=len(DEV_BY_COST), help="how many")
     parser.add_argument("--dsn-datasets", type=int, default=30, help="DSN on the first N")
     parser.add_argument("--hours", type=float, help="start no chunk after this many hours")
+    parser.add_argument(
+        "--readme",
+        default="README.md",
+        help="the project README whose claims table is kept equal to the results' one",
+    )
+    parser.add_argument(
+        "--sync-readme",
+        action="store_true",
+        help="only copy the results' claims table into --readme, and exit",
+    )
     args = parser.parse_args()
+    if args.sync_readme:
+        sync_readme(Path(args.runs), Path(args.readme))
+        return
     started = time.monotonic()
     datasets = list(DEV_BY_COST[: args.datasets])
     chunks = [
@@ -76,6 +113,7 @@ def main() -> None:
         print(f"chunk {number}/{len(chunks)}, {variants}: {', '.join(chunk)}", flush=True)
         _study(chunk, variants, args)
         sparsetsc(["report", args.runs])
+        sync_readme(Path(args.runs), Path(args.readme))
 
 
 if __name__ == "__main__":

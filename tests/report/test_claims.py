@@ -88,6 +88,24 @@ def test_comparison_verdicts_follow_their_rules():
     )
 
 
+def test_a_comparison_of_too_few_differing_datasets_gets_no_verdict():
+    lite = np.linspace(0.80, 0.96, 9)
+    dsp = lite.copy()
+    dsp[:5] -= 0.01  # worse on 5 datasets, tied on 4: the smallest possible p is 0.0625
+    claims = claims_table(_table(lite, dsp, lite - 0.05), _results([0.58] * 9))
+    verdicts = _verdicts(claims)
+    assert verdicts["DSP-LITE is as accurate as LITE (no significant loss)"] == (
+        "not tested (too few datasets: 5 differ, 6 needed)"
+    )
+    row = claims.set_index("claim").loc["DSP-LITE is as accurate as LITE (no significant loss)"]
+    assert row["ours"] == "p = 0.0625, W/T/L 0/4/5"  # the evidence is still shown
+    dsp[5] -= 0.01  # a sixth: now significant
+    verdicts = _verdicts(claims_table(_table(lite, dsp, lite - 0.05), _results([0.58] * 9)))
+    assert verdicts["DSP-LITE is as accurate as LITE (no significant loss)"] == (
+        "not reproduced (significant loss)"
+    )
+
+
 def test_sizes_dsn_and_missing_evidence():
     lite = np.full(9, 0.9)
     inceptiontime = np.linspace(0.91, 0.99, 9)  # better than DSN's 0.9 on every dataset

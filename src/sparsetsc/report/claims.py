@@ -25,7 +25,14 @@ from ..cost import model_cost
 from ..nn import Inception, InceptionConfig
 from .tables import PUBLISHED_SUFFIX, pairwise_table
 
-__all__ = ["CLAIMS_COLUMNS", "PUBLISHED", "RULES", "claims_table", "compression_summary"]
+__all__ = [
+    "CLAIMS_COLUMNS",
+    "MIN_DIFFERING",
+    "PUBLISHED",
+    "RULES",
+    "claims_table",
+    "compression_summary",
+]
 
 CLAIMS_COLUMNS = ["claim", "ours", "published", "verdict", "evidence"]
 
@@ -51,9 +58,16 @@ PUBLISHED = {
     "dsn_macs_fraction": 0.5,  # DSN: state-of-the-art accuracy at under 50 % of the FLOPs
 }
 
+#: Fewest datasets that must differ before a Wilcoxon verdict is given: with n differing
+#: datasets the exact two-sided p cannot go below 2 / 2**n, which is 0.0625 for n = 5.
+MIN_DIFFERING = 6
+
 #: How each verdict is decided (alpha = 0.05, Wilcoxon signed-rank over the datasets both
 #: compared columns have; W/T/L counts exact ties).
 RULES = {
+    "testable": f"a comparison gets a verdict only if at least {MIN_DIFFERING} datasets differ "
+    f"(W + L >= {MIN_DIFFERING}; with fewer no two-sided Wilcoxon p reaches 0.05) or at least "
+    f"{MIN_DIFFERING} datasets all tie; otherwise it is not tested",
     "compression": "reproduced if our mean trainable compression is within 5 points of the "
     "published 58.2 %; otherwise not reproduced (lower or higher)",
     "no significant loss": "reproduced unless ours is significantly worse (p <= 0.05 and a "
@@ -112,6 +126,14 @@ def _pair_text(pair: dict, first: str, second: str) -> str:
         f"datasets; W/T/L {pair['wins']}/{pair['ties']}/{pair['losses']}, "
         f"Wilcoxon p = {pair['p']:.3g}"
     )
+
+
+def _too_few(pair: dict) -> str | None:
+    """The verdict of a comparison no Wilcoxon p could decide (see ``RULES["testable"]``)."""
+    differing = pair["wins"] + pair["losses"]
+    if differing >= MIN_DIFFERING or (differing == 0 and pair["n"] >= MIN_DIFFERING):
+        return None
+    return f"not tested (too few datasets: {differing} differ, {MIN_DIFFERING} needed)"
 
 
 def _significantly_worse(pair: dict) -> bool:
@@ -189,6 +211,7 @@ def _comparison_rows(table: pd.DataFrame) -> list[dict]:
             verdict = "not reproduced (significant loss)" if worse else "reproduced"
         else:
             verdict = "reproduced" if worse else "not reproduced (no significant loss)"
+        verdict = _too_few(pair) or verdict
         evidence = _pair_text(pair, first, second)
         rows.append(_row(claim, _p_and_wtl(pair), published, verdict, evidence))
     return rows
@@ -244,7 +267,8 @@ def _dsn_rows(table: pd.DataFrame, results: pd.DataFrame) -> list[dict]:
                 f"{claim}: {baseline}",
                 _p_and_wtl(pair),
                 published,
-                "not reproduced (significantly worse)" if worse else "reproduced",
+                _too_few(pair)
+                or ("not reproduced (significantly worse)" if worse else "reproduced"),
                 _pair_text(pair, "single DSN", f"published {baseline}"),
             )
         )
@@ -282,7 +306,8 @@ def _lite_row(table: pd.DataFrame) -> list[dict]:
             claim,
             f"mean {pair['mean_a']:.4f} vs {pair['mean_b']:.4f}, p = {pair['p']:.3g}",
             published,
-            "not reproduced (significantly different)" if different else "reproduced",
+            _too_few(pair)
+            or ("not reproduced (significantly different)" if different else "reproduced"),
             _pair_text(pair, "our LITE", "published LITE"),
         )
     ]
