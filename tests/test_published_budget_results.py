@@ -12,8 +12,18 @@ from sparsetsc.bench.store import iter_results, read_result
 from sparsetsc.bench.suites import DEV
 from sparsetsc.report import build_report, report_defaults
 
-RESULTS = Path(__file__).resolve().parents[1] / "results" / "published-budget"
-METADATA = ("params", "params_nonzero", "macs", "fit_seconds", "seed", "sparsetsc_version")
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "results" / "published-budget"
+METADATA = (
+    "params",
+    "params_nonzero",
+    "macs",
+    "fit_seconds",
+    "precision",
+    "seed",
+    "sparsetsc_version",
+    "git_revision",
+)
 
 
 def _committed(path: Path) -> bool:
@@ -58,3 +68,31 @@ def test_readme_is_regenerated_from_the_files(tmp_path):
         intro=defaults["intro"],
     )
     assert (tmp_path / "README.md").read_text() == (RESULTS / "README.md").read_text()
+
+
+def _claims_table(markdown: str, after: str) -> list[str]:
+    lines = markdown.splitlines()
+    start = lines.index(after) + 1
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            if rows:
+                break
+            continue
+        rows.append(line)
+    return rows
+
+
+def test_project_readme_opens_its_results_with_the_committed_claims_table():
+    if not (RESULTS / "README.md").is_file():
+        pytest.skip("no published-budget README committed yet")
+    readme = (ROOT / "README.md").read_text()
+    ours = _claims_table(
+        readme, "<!-- claims table: copied from results/published-budget/README.md -->"
+    )
+    theirs = _claims_table((RESULTS / "README.md").read_text(), "## Claims of the papers")
+    assert ours[0] == "| claim | ours | published | verdict | evidence |"
+    assert ours == theirs  # `python benchmarks/published_budget.py --sync-readme` copies it
+    results_section = readme.index("## Results")
+    assert readme.index("<!-- claims table") > results_section
+    assert "](results/published-budget/README.md)" in readme[results_section:]
