@@ -133,6 +133,25 @@ def test_sizes_dsn_and_missing_evidence():
     )
 
 
+def test_inceptiontime_macs_do_not_depend_on_zeros_in_the_initial_weights(monkeypatch):
+    import torch
+
+    from sparsetsc.nn import Inception
+    from sparsetsc.report import claims
+
+    expected = claims.inceptiontime_macs.__wrapped__(1, 24, 2)
+
+    def zeroed(config):  # an unlucky draw, taken to the limit: every weight exactly zero
+        network = Inception(config)
+        with torch.no_grad():
+            for parameter in network.parameters():
+                parameter.zero_()
+        return network
+
+    monkeypatch.setattr(claims, "Inception", zeroed)
+    assert claims.inceptiontime_macs.__wrapped__(1, 24, 2) == expected > 0
+
+
 def _write_runs(runs) -> None:
     from sparsetsc.bench.store import result_path, write_result
 
