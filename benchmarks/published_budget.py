@@ -113,7 +113,9 @@ def main() -> None:
         print(f"chunk {number}/{len(chunks)}, {variants}: {', '.join(chunk)}", flush=True)
         _study(chunk, variants, args)
         sparsetsc(["report", args.runs])
-        sync_readme(Path(args.runs), Path(args.readme))
+        readme = Path(args.readme)
+        if readme.is_file() and CLAIMS_START in readme.read_text():  # the project's README
+            sync_readme(Path(args.runs), readme)
 
 
 if __name__ == "__main__":
