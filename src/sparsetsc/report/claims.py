@@ -164,15 +164,7 @@ def _compression_rows(results: pd.DataFrame) -> list[dict]:
         f"{every['mean']:.1%}, median {every['median']:.1%}, min {every['min']:.1%}, max "
         f"{every['max']:.1%}; {int(trainable['count'])} datasets"
     )
-    return [
-        {
-            "claim": claim,
-            "ours": ours,
-            "published": published,
-            "verdict": verdict,
-            "evidence": evidence,
-        }
-    ]
+    return [_row(claim, ours, published, verdict, evidence)]
 
 
 def _comparison_rows(table: pd.DataFrame) -> list[dict]:
