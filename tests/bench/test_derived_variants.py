@@ -3,6 +3,8 @@ DSP result), per-model epoch budgets, study variant selection and the cost-order
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from sparsetsc.bench import SUITES, Variant, job_seed, plan_sweep, run_sweep
@@ -31,6 +33,25 @@ def test_a_uniform_control_needs_a_dsp_variant_of_the_same_sweep(tmp_path, tiny_
     plan = plan_sweep([CONTROL, DSP], ["TinyA"], [0], runs, **kwargs)
     jobs = {job.name: job for job in plan.to_run}
     assert jobs["DSP-LITE"].save_model and jobs["control"].uniform_of == "DSP-LITE"
+
+
+def test_a_dsp_model_is_refitted_only_while_its_control_still_needs_it(tmp_path, tiny_archive):
+    runs = tmp_path / "runs"
+    kwargs = {"data_root": str(tiny_archive), "epochs": 1}
+    plan = plan_sweep([DSP, CONTROL], ["TinyA"], [0], runs, **kwargs)
+    summary = run_sweep(plan, data_root=str(tiny_archive), progress=False)
+    assert [outcome.status for outcome in summary.outcomes] == ["done", "done"]
+    models = runs / "DSP-LITE" / "Models"
+    assert (models / "TinyA" / "resample0" / "config.json").is_file()
+    # a results folder shipped without its models: both results are there, nothing refits
+    shutil.rmtree(models)
+    plan = plan_sweep([DSP, CONTROL], ["TinyA"], [0], runs, **kwargs)
+    assert not plan.to_run and not plan.without_model and len(plan.finished) == 2
+    # the control still to build: the DSP model has to be fitted again to build it from
+    (runs / "control" / "Predictions" / "TinyA" / "testResample0.csv").unlink()
+    plan = plan_sweep([DSP, CONTROL], ["TinyA"], [0], runs, **kwargs)
+    assert [str(job) for job in plan.without_model] == ["DSP-LITE/TinyA/resample 0"]
+    assert sorted(job.name for job in plan.to_run) == ["DSP-LITE", "control"]
 
 
 def test_a_control_whose_source_failed_is_recorded_with_the_reason(tmp_path, tiny_archive):

@@ -23,7 +23,13 @@ from ..data import locate_dataset
 from ..train import DEFAULT_PRECISION, PRECISIONS
 from .jobs import DEFAULT_SEED_POLICY, SEED_POLICIES, Job, JobOutcome, run_job
 from .models import PEERS, available_models
-from .store import CorruptResultError, read_failure, read_result, remove_stale_temporaries
+from .store import (
+    CorruptResultError,
+    read_failure,
+    read_result,
+    remove_stale_temporaries,
+    result_path,
+)
 
 __all__ = ["SweepPlan", "SweepSummary", "Variant", "plan_sweep", "run_sweep"]
 
@@ -164,9 +170,23 @@ def plan_sweep(
     plan = SweepPlan(runs_dir, to_run=[])
     if runs_dir.exists():
         plan.stale_temporaries = remove_stale_temporaries(runs_dir)
+    controls_of = {
+        source: [variant.name for variant in variants if variant.uniform_of == source]
+        for source in sources
+    }
     for variant in variants:
         for dataset in datasets:
             for resample in resamples:
+                # A DSP model is kept only while a uniform control still has to be built
+                # from it, so a finished result whose model was not kept (a results folder
+                # shipped without its models) is not fitted again for nothing.
+                keep_model = save_models or (
+                    variant.name in sources
+                    and not all(
+                        result_path(runs_dir, control, dataset, resample).exists()
+                        for control in controls_of[variant.name]
+                    )
+                )
                 job = Job(
                     variant.model,
                     dataset,
@@ -175,7 +195,7 @@ def plan_sweep(
                     variant.params,
                     device,
                     variant.label or None,
-                    save_models or variant.name in sources,
+                    keep_model,
                     precision,
                     seed_policy,
                     variant.uniform_of or None,
