@@ -7,10 +7,12 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from sparsetsc.bench import plan_sweep, read_result, resolve_datasets, run_sweep
+from sparsetsc.bench.jobs import cpu_model
 from sparsetsc.bench.store import iter_results
 from sparsetsc.cli import main
 from sparsetsc.data import DatasetNotFoundError
@@ -225,8 +227,12 @@ def test_local_process_pool(tmp_path, tiny_archive):
     plan = _two_fcn_jobs(runs, tiny_archive)
     summary = run_sweep(plan, data_root=str(tiny_archive), n_jobs=2, progress=False)
     assert sorted(o.status for o in summary.outcomes) == ["done", "done"]
-    threads = {read_result(p).metadata["torch_threads"] for p in iter_results(runs)}
-    assert threads == {max(1, (os.cpu_count() or 1) // 2)}
+    metadata = [read_result(p).metadata for p in iter_results(runs)]
+    assert {m["torch_threads"] for m in metadata} == {max(1, (os.cpu_count() or 1) // 2)}
+    # the processor is recorded, as the machine's own description names it
+    assert {m["cpu"] for m in metadata} == {cpu_model()}
+    if Path("/proc/cpuinfo").is_file():
+        assert f": {cpu_model()}\n" in Path("/proc/cpuinfo").read_text()
 
 
 def test_resolve_datasets(tmp_path):

@@ -287,6 +287,7 @@ def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: boo
         "sparsetsc_version": __version__,
         "git_revision": git_revision(),
         "host": platform.node(),
+        "cpu": cpu_model(),
     }
     write_result(
         job.result_path(runs_dir),
@@ -332,6 +333,20 @@ def _uniform_control_of(job: Job, runs_dir: str) -> Any:
 def _resolved_precision(estimator: Any) -> str | None:
     members = getattr(estimator, "estimators_", None)
     return getattr(members[0] if members else estimator, "precision_", None)  # None: a peer
+
+
+@cache
+def cpu_model() -> str:
+    """The processor's model name (Linux ``/proc/cpuinfo``, else ``platform``): a folder's
+    results may come from several machines, and timings and float rounding differ by CPU."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _torch_threads() -> int:
