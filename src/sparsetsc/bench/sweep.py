@@ -154,7 +154,7 @@ def plan_sweep(
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
         raise ValueError(f"two variants share the results folder {', '.join(duplicated)}")
-    sources = _check_uniform_sources(variants)
+    controls_of = _check_uniform_sources(variants)
     resamples = list(resamples)
     if not variants or not datasets or not resamples or min(resamples) < 0:
         raise ValueError("a sweep needs at least one model, one dataset and resamples >= 0")
@@ -170,10 +170,6 @@ def plan_sweep(
     plan = SweepPlan(runs_dir, to_run=[])
     if runs_dir.exists():
         plan.stale_temporaries = remove_stale_temporaries(runs_dir)
-    controls_of = {
-        source: [variant.name for variant in variants if variant.uniform_of == source]
-        for source in sources
-    }
     for variant in variants:
         for dataset in datasets:
             for resample in resamples:
@@ -181,7 +177,7 @@ def plan_sweep(
                 # from it, so a finished result whose model was not kept (a results folder
                 # shipped without its models) is not fitted again for nothing.
                 keep_model = save_models or (
-                    variant.name in sources
+                    variant.name in controls_of
                     and not all(
                         result_path(runs_dir, control, dataset, resample).exists()
                         for control in controls_of[variant.name]
@@ -215,10 +211,11 @@ def _epochs_of(epochs: int | Mapping[str, int] | None) -> Callable[[str], int | 
     return lambda model: epochs
 
 
-def _check_uniform_sources(variants: list[Variant]) -> set[str]:
-    """The labels whose fitted models other variants take their uniform control from."""
+def _check_uniform_sources(variants: list[Variant]) -> dict[str, list[str]]:
+    """The labels whose fitted models other variants take their uniform control from, each
+    with the names of those control variants."""
     by_name = {variant.name: variant for variant in variants}
-    sources = set()
+    controls_of: dict[str, list[str]] = {}
     for variant in variants:
         if not variant.uniform_of:
             continue
@@ -236,8 +233,8 @@ def _check_uniform_sources(variants: list[Variant]) -> set[str]:
             )
         if source.uniform_of:
             raise ValueError(f"variant {variant.name!r}: {source.name!r} is itself a control")
-        sources.add(source.name)
-    return sources
+        controls_of.setdefault(source.name, []).append(variant.name)
+    return controls_of
 
 
 def _sort_job(job: Job, runs_dir: Path, plan: SweepPlan, retry_failed: bool) -> None:
