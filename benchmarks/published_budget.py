@@ -5,7 +5,8 @@
 Each chunk is ``sparsetsc study reproduce --budget full`` over the next ``--chunk`` datasets
 of the dev suite ordered by cost (``dev-by-cost``), into ``results/published-budget``, in the
 issue's order of scope: first LITE, DSP-LITE, its uniform-width control and MiniROCKET on
-every dataset, then DSN on the first ``--dsn-datasets``. Finished jobs are skipped, so a
+every dataset, then DSN on the first ``--dsn-datasets``, then Inception and DSP-Inception on
+the first ``--inception-datasets``. Finished jobs are skipped, so a
 killed run resumes where it stopped. After every chunk the folder's README is regenerated
 (``sparsetsc report``, options in its ``report.json``); commit the folder then, so nothing
 finished is lost. The project README's copy of the claims table is updated with it
@@ -22,7 +23,8 @@ from pathlib import Path
 from sparsetsc.bench.suites import DEV_BY_COST
 from sparsetsc.cli import main as sparsetsc
 
-ALL_BUT_DSN = "LITE,DSP-LITE,LITE (uniform width of DSP-LITE),MiniROCKET"
+LITE_FAMILY = "LITE,DSP-LITE,LITE (uniform width of DSP-LITE),MiniROCKET"
+INCEPTION_FAMILY = "Inception,DSP-Inception"
 
 #: The project README's copy of the claims table sits between these lines.
 CLAIMS_START = "<!-- claims table: copied from results/published-budget/README.md -->"
@@ -84,6 +86,12 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=5, help="datasets per chunk")
     parser.add_argument("--datasets", type=int, default=len(DEV_BY_COST), help="how many")
     parser.add_argument("--dsn-datasets", type=int, default=30, help="DSN on the first N")
+    parser.add_argument(
+        "--inception-datasets",
+        type=int,
+        default=10,
+        help="Inception and DSP-Inception on the first N",
+    )
     parser.add_argument("--hours", type=float, help="start no chunk after this many hours")
     parser.add_argument(
         "--readme",
@@ -101,9 +109,14 @@ def main() -> None:
         return
     started = time.monotonic()
     datasets = list(DEV_BY_COST[: args.datasets])
+    stages = (
+        (LITE_FAMILY, datasets),
+        ("DSN", datasets[: args.dsn_datasets]),
+        (INCEPTION_FAMILY, datasets[: args.inception_datasets]),
+    )
     chunks = [
         (variants, chunk)
-        for variants, names in ((ALL_BUT_DSN, datasets), ("DSN", datasets[: args.dsn_datasets]))
+        for variants, names in stages
         for chunk in (names[i : i + args.chunk] for i in range(0, len(names), args.chunk))
     ]
     for number, (variants, chunk) in enumerate(chunks, 1):

@@ -95,7 +95,7 @@ def test_study_variants_option(tmp_path, tiny_archive, capsys):
     assert main(command.split()) == 0
     out = capsys.readouterr().out
     assert out.startswith("1 jobs done, 0 failed")
-    assert "**4 results are missing**" in out  # the section still reports every variant
+    assert "**6 results are missing**" in out  # the section still reports every variant
     assert main([*f"study reproduce --runs {runs} {common}".split(), "--variants", "nope"]) == 2
     assert "reproduce has no variant nope" in capsys.readouterr().err
     # choosing the control brings its DSP model along

@@ -10,7 +10,9 @@ import pytest
 from sparsetsc.report.claims import (
     CLAIMS_COLUMNS,
     DSN,
+    DSP_INCEPTION,
     DSP_LITE,
+    INCEPTION,
     LITE,
     UNIFORM,
     claims_table,
@@ -131,6 +133,34 @@ def test_sizes_dsn_and_missing_evidence():
     assert claims.loc["Our LITE is the published single LITE", "evidence"] == (
         "needs LITE results and --against LITE"
     )
+
+
+def test_dsp_inception_claims_have_their_own_published_figures():
+    lite = np.linspace(0.80, 0.96, 9)
+    table = _table(lite, lite, lite)
+    claims = claims_table(table, _results([0.58] * 9)).set_index("claim")
+    compression_claim = "DSP removes 74.5 % of Inception's parameters"
+    accuracy_claim = "DSP-Inception is as accurate as Inception (no significant loss)"
+    assert claims.loc[compression_claim, "evidence"] == "needs DSP-Inception results"
+    assert claims.loc[accuracy_claim, "verdict"] == "not tested"
+    # DSP-Inception removing 58 %, as DSP-LITE does, is too little against the published 74.5
+    inception_rows = _results([0.58] * 9).assign(model=DSP_INCEPTION, compression_all=np.nan)
+    results = pd.concat([_results([0.58] * 9), inception_rows], ignore_index=True)
+    table[INCEPTION] = lite
+    table[DSP_INCEPTION] = lite - 0.001 * np.arange(1, 10)  # worse on all 9: significant
+    claims = claims_table(table, results).set_index("claim")
+    assert claims.loc[compression_claim, "verdict"] == "not reproduced (lower)"
+    assert claims.loc[compression_claim, "ours"] == "58.0% (single DSP-Inception)"
+    assert claims.loc[compression_claim, "evidence"] == (
+        "mean 58.0%, median 58.0%, min 58.0%, max 58.0%; 9 datasets"
+    )
+    assert claims.loc[accuracy_claim, "verdict"] == "not reproduced (significant loss)"
+    assert claims.loc[accuracy_claim, "ours"] == "p = 0.00391, W/T/L 0/0/9"
+    # the LITE claims are untouched by the Inception rows
+    assert claims.loc["DSP-LITE is as accurate as LITE (no significant loss)", "verdict"] == (
+        "reproduced"
+    )
+    assert claims.iloc[0]["verdict"] == "reproduced"  # DSP-LITE's 58 % against 58.2 %
 
 
 def test_inceptiontime_macs_do_not_depend_on_zeros_in_the_initial_weights(monkeypatch):

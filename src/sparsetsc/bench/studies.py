@@ -186,10 +186,11 @@ _ENSEMBLES_CPU = Budget(
 _REPRODUCE_CPU = Budget(
     CPU_UCR,
     3,
-    (("lite", 300), ("dsp-lite", 300), ("dsn", 100)),
+    (("lite", 300), ("dsp-lite", 300), ("dsn", 100), ("inception", 300), ("dsp-inception", 300)),
     "10 small UCR-2018 sets, resamples 0-2 (0 = official split), the other cpu studies' epochs "
-    "(LITE 300, DSP-LITE 300 per phase, DSN 100; published: 1500, 1500 + 1500, 1000), so "
-    "their results are shared; a check of the pipeline, not a reproduction",
+    "(LITE and Inception 300, DSP-LITE and DSP-Inception 300 per phase, DSN 100; published: "
+    "1500, 1500 + 1500, 1000), so their results are shared; a check of the pipeline, not a "
+    "reproduction",
 )
 _REPRODUCE_FULL = Budget(
     DEV_BY_COST,
@@ -198,8 +199,9 @@ _REPRODUCE_FULL = Budget(
     "the 60-set dev suite cheapest first, official split (resample 0), each model's published "
     "recipe and epochs: LITE 1500; DSP-LITE lambda 1e-5, 1500 sparsity epochs, then 1500 "
     "retrained from scratch; the uniform-width LITE at DSP-LITE's trainable size 1500; DSN "
-    "1000 with the official flags; MiniROCKET in-run. Single models: the papers report "
-    "5-member ensembles (DSP: 128 UCR sets; DSN: 85 UCR-2015 sets)",
+    "1000 with the official flags; Inception 1500; DSP-Inception lambda 1e-5, 1500 + 1500; "
+    "MiniROCKET in-run. Single models: the papers report 5-member ensembles (DSP: 128 UCR "
+    "sets; DSN: 85 UCR-2015 sets)",
 )
 #: Label of the reproduction's uniform-width LITE at each fitted DSP-LITE's size.
 UNIFORM_OF_DSP_LITE = "LITE (uniform width of DSP-LITE)"
@@ -385,15 +387,17 @@ STUDIES: dict[str, Study] = {
         Study(
             "reproduce",
             "Both papers at their published budgets: LITE, DSP-LITE, its uniform-width "
-            "control, DSN, MiniROCKET",
-            "DSP paper (LITE, DSP-LITE, uniform control) and DSN paper (DSN) main results, "
-            "single models",
+            "control, DSN, Inception, DSP-Inception, MiniROCKET",
+            "DSP paper (LITE, DSP-LITE, uniform control, Inception, DSP-Inception) and DSN "
+            "paper (DSN) main results, single models",
             archive="UCRArchive_2018",
             variants=(
                 _variant("LITE", "lite"),
                 _variant("DSP-LITE", "dsp-lite"),
                 Variant(UNIFORM_OF_DSP_LITE, "lite", uniform_of="DSP-LITE"),
                 _variant("DSN", "dsn"),
+                _variant("Inception", "inception"),
+                _variant("DSP-Inception", "dsp-inception"),
                 _variant("MiniROCKET", "minirocket"),
             ),
             budgets={"cpu": _REPRODUCE_CPU, "full": _REPRODUCE_FULL},
@@ -409,6 +413,7 @@ STUDIES: dict[str, Study] = {
                 ("DSN", "LITE"),
                 ("DSN", "MiniROCKET"),
                 ("LITE", "MiniROCKET"),
+                ("DSP-Inception", "Inception"),
             ),
             analyses=("compression", "kept_widths"),
         ),

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..bench.published import load_published, published_accuracy
 from ..bench.store import write_atomic
-from .claims import DSN, DSP_LITE, PUBLISHED, RULES, claims_table
+from .claims import DSN, DSP_INCEPTION, DSP_LITE, PUBLISHED, RULES, claims_table
 from .tables import (
     PUBLISHED_SUFFIX,
     accuracy_table,
@@ -52,7 +52,7 @@ class Report:
     corrupt: list[str]
     files: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    claims: pd.DataFrame | None = None  # the papers' claims, when DSP-LITE or DSN ran
+    claims: pd.DataFrame | None = None  # the papers' claims, when a DSP model or DSN ran
     intro: str = ""  # Markdown under the title
 
 
@@ -100,10 +100,18 @@ def _compression_histogram(results: pd.DataFrame, path: Path) -> str | None:
     figure, axes = plt.subplots(figsize=(6, 4))
     for model, own in pruned.groupby("model"):
         axes.hist(100 * own["compression_trainable"].astype(float), bins=20, alpha=0.6, label=model)
-    published = 100 * PUBLISHED["dsp_compression_trainable"]
-    axes.axvline(
-        published, color="black", linestyle="--", label=f"published DSP-LITETime ({published} %)"
-    )
+    published_lines = {
+        DSP_LITE: ("DSP-LITETime", PUBLISHED["dsp_compression_trainable"], "--"),
+        DSP_INCEPTION: ("DSP-InceptionTime", PUBLISHED["dsp_inception_compression"], ":"),
+    }
+    for model, (ensemble, compression, style) in published_lines.items():
+        if model in set(pruned["model"]):
+            axes.axvline(
+                100 * compression,
+                color="black",
+                linestyle=style,
+                label=f"published {ensemble} ({100 * compression:.1f} %)",
+            )
     axes.set_xlabel("trainable parameters removed (%)")
     axes.set_ylabel("datasets")
     axes.set_title("Compression per dataset")
@@ -273,8 +281,8 @@ def build_report(
 
     ``against`` names published methods (``InceptionTime``, ``LITETime``, ``ROCKET``, or
     ``Method@source``) read from ``published_dir``; both are checked before anything is written.
-    ``intro`` is a Markdown file whose text goes under the title. When DSP-LITE or DSN results
-    are among the runs (``sparsetsc study reproduce``), the
+    ``intro`` is a Markdown file whose text goes under the title. When DSP-LITE,
+    DSP-Inception or DSN results are among the runs (``sparsetsc study reproduce``), the
     report opens with the papers' claims (:func:`~sparsetsc.report.claims.claims_table`) and
     adds a histogram of the compression per dataset.
     """
@@ -300,7 +308,7 @@ def build_report(
     report = Report(table, ranks, pairwise_table(table), cost_table(results), failures, corrupt)
     if intro is not None:
         report.intro = Path(intro).read_text(encoding="utf-8")
-    if results["model"].isin([DSP_LITE, DSN]).any():
+    if results["model"].isin([DSP_LITE, DSP_INCEPTION, DSN]).any():
         report.claims = claims_table(table, results)
     missing = table.isna().sum()
     for column, count in missing[missing > 0].items():
