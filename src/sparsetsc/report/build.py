@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..bench.published import load_published, published_accuracy
 from ..bench.store import write_atomic
-from .claims import DSN, DSP_INCEPTION, DSP_LITE, PUBLISHED, RULES, claims_table
+from .claims import COMPRESSION_CLAIMS, DSN, DSP_INCEPTION, DSP_LITE, RULES, claims_table
 from .tables import (
     PUBLISHED_SUFFIX,
     accuracy_table,
@@ -100,18 +100,16 @@ def _compression_histogram(results: pd.DataFrame, path: Path) -> str | None:
     figure, axes = plt.subplots(figsize=(6, 4))
     for model, own in pruned.groupby("model"):
         axes.hist(100 * own["compression_trainable"].astype(float), bins=20, alpha=0.6, label=model)
-    published_lines = {
-        DSP_LITE: ("DSP-LITETime", PUBLISHED["dsp_compression_trainable"], "--"),
-        DSP_INCEPTION: ("DSP-InceptionTime", PUBLISHED["dsp_inception_compression"], ":"),
-    }
-    for model, (ensemble, compression, style) in published_lines.items():
-        if model in set(pruned["model"]):
-            axes.axvline(
-                100 * compression,
-                color="black",
-                linestyle=style,
-                label=f"published {ensemble} ({100 * compression:.1f} %)",
-            )
+    drawn = set(pruned["model"])
+    for claim, style in zip(COMPRESSION_CLAIMS, ("--", ":"), strict=True):
+        if claim.model not in drawn:
+            continue
+        axes.axvline(
+            100 * claim.compression,
+            color="black",
+            linestyle=style,
+            label=f"published {claim.ensemble} ({100 * claim.compression:.1f} %)",
+        )
     axes.set_xlabel("trainable parameters removed (%)")
     axes.set_ylabel("datasets")
     axes.set_title("Compression per dataset")

@@ -16,6 +16,7 @@ of :func:`~sparsetsc.report.tables.load_runs` (params, MACs, compression, input 
 from __future__ import annotations
 
 from functools import cache
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ from .tables import PUBLISHED_SUFFIX, pairwise_table
 
 __all__ = [
     "CLAIMS_COLUMNS",
+    "COMPRESSION_CLAIMS",
     "MIN_DIFFERING",
     "PUBLISHED",
     "RULES",
@@ -150,18 +152,29 @@ def _missing(claim: str, published: str, needs: str) -> dict:
     return _row(claim, "not run", published, "not tested", f"needs {needs}")
 
 
-#: The compression claims: (our pruned model, claim, published text, published mean
-#: trainable compression, whether the backbone has frozen filters to count as well).
+class CompressionClaim(NamedTuple):
+    """A DSP paper's compression claim for one backbone."""
+
+    model: str  # our pruned model
+    ensemble: str  # the published ensemble it is compared with
+    claim: str
+    published: str
+    compression: float  # the published mean trainable compression
+    frozen: bool  # the backbone has frozen filters, so "all params" differs from trainable
+
+
 COMPRESSION_CLAIMS = (
-    (
+    CompressionClaim(
         DSP_LITE,
+        "DSP-LITETime",
         "DSP removes 58.2 % of LITE's trainable parameters (55.8 % of all)",
         "58.2 % / 55.8 % (DSP-LITETime, 5 members, 128 sets)",
         PUBLISHED["dsp_compression_trainable"],
         True,
     ),
-    (
+    CompressionClaim(
         DSP_INCEPTION,
+        "DSP-InceptionTime",
         "DSP removes 74.5 % of Inception's parameters",
         "74.5 % (DSP-InceptionTime, 5 members, 128 sets; median 78.3 %, min 30.4, max 97.6)",
         PUBLISHED["dsp_inception_compression"],
@@ -179,7 +192,7 @@ def _compression_text(summary: pd.Series) -> str:
 
 def _compression_rows(results: pd.DataFrame) -> list[dict]:
     rows = []
-    for model, claim, published, expected, frozen in COMPRESSION_CLAIMS:
+    for model, _, claim, published, expected, frozen in COMPRESSION_CLAIMS:
         summary = compression_summary(results, model)
         if summary.empty or not summary.loc["trainable", "count"]:
             rows.append(_missing(claim, published, f"{model} results"))
