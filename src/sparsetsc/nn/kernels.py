@@ -35,6 +35,7 @@ from torch.nn import functional as F
 
 __all__ = [
     "autocast_dtype",
+    "follow_torch_threads",
     "autocast_on_cpu",
     "batch_norm_relu",
     "fast_kernels",
@@ -103,6 +104,19 @@ def autocast_dtype(device_type: str) -> torch.dtype | None:
         )
 
 
+# ---------------------------------------------------------------------- compile options
+#: Every kernel is compiled with these options, and without ``fastmath`` on purpose. With
+#: it, LLVM may reassociate sums and fuse multiplies into adds as it sees fit, and numba's
+#: parallel lowering optimises each ``prange`` body twice: once on its own (the copy the
+#: compiling process runs) and once linked into its caller (the copy written to the cache).
+#: The two copies were given different instruction sequences, so a fit computed other
+#: numbers on a fresh install than once the cache was warm. Without ``fastmath`` every
+#: result is fixed by the order of operations written here, whoever compiled it; sums over
+#: time are written as element-wise running sums (which vectorise without reassociation)
+#: folded in a fixed order at the end.
+_COMPILE_OPTIONS = {"parallel": True, "fastmath": False, "cache": True}
+
+
 # ---------------------------------------------------------------------- depthwise
 # Each series row is copied into a zero-padded scratch row whose length is a multiple of
 # the vector width, so every tap is one full-length, remainder-free vector loop over
@@ -115,7 +129,16 @@ def _scratch_length(length: int) -> int:
     return -(-length // _ROW_MULTIPLE) * _ROW_MULTIPLE
 
 
-@njit(parallel=True, fastmath=True, cache=True)
+@njit(fastmath=False, cache=True)
+def _row_sum(row):  # pragma: no cover - compiled
+    # Left to right, in float64: an order no compile may change.
+    total = 0.0
+    for t in range(row.shape[0]):
+        total += row[t]
+    return total
+
+
+@njit(**_COMPILE_OPTIONS)
 def _depthwise_rows(x, taps, dilation, left, out, n_tasks, width):  # pragma: no cover
     # out[b, c, t] = sum_j taps[c, j] * x[b, c, t + j * dilation - left], zero outside.
     n_batch, n_channels, length = x.shape
@@ -149,16 +172,16 @@ def _depthwise_rows(x, taps, dilation, left, out, n_tasks, width):  # pragma: no
             out[b, c] = acc[:length]
 
 
-@njit(parallel=True, fastmath=True, cache=True)
+@njit(**_COMPILE_OPTIONS)
 def _depthwise_tap_gradient(grad, x, dilation, left, grad_taps, width):  # pragma: no cover
-    # grad_taps[c, j] = sum_{b, t} grad[b, c, t] * x[b, c, t + j * dilation - left].
+    # grad_taps[c, j] = sum_{b, t} grad[b, c, t] * x[b, c, t + j * dilation - left]: an
+    # element-wise running sum over the batch per tap, then one sum over time per tap.
     n_batch, n_channels, length = x.shape
     n_taps = grad_taps.shape[1]
     for c in prange(n_channels):
         padded = np.zeros(width + (n_taps - 1) * dilation, np.float32)
         g = np.zeros(width, np.float32)
-        for j in range(n_taps):
-            grad_taps[c, j] = 0.0
+        running = np.zeros((n_taps, width), np.float32)
         for b in range(n_batch):
             padded[left : left + length] = x[b, c]
             g[:length] = grad[b, c]
@@ -168,29 +191,37 @@ def _depthwise_tap_gradient(grad, x, dilation, left, grad_taps, width):  # pragm
                 s1 = padded[(j + 1) * dilation : (j + 1) * dilation + width]
                 s2 = padded[(j + 2) * dilation : (j + 2) * dilation + width]
                 s3 = padded[(j + 3) * dilation : (j + 3) * dilation + width]
-                a0 = a1 = a2 = a3 = np.float32(0.0)
+                r0, r1, r2, r3 = running[j], running[j + 1], running[j + 2], running[j + 3]
                 for t in range(width):
-                    a0 += g[t] * s0[t]
-                    a1 += g[t] * s1[t]
-                    a2 += g[t] * s2[t]
-                    a3 += g[t] * s3[t]
-                grad_taps[c, j] += a0
-                grad_taps[c, j + 1] += a1
-                grad_taps[c, j + 2] += a2
-                grad_taps[c, j + 3] += a3
+                    gt = g[t]
+                    r0[t] += gt * s0[t]
+                    r1[t] += gt * s1[t]
+                    r2[t] += gt * s2[t]
+                    r3[t] += gt * s3[t]
                 j += 4
             while j < n_taps:
                 s0 = padded[j * dilation : j * dilation + width]
-                a0 = np.float32(0.0)
+                r0 = running[j]
                 for t in range(width):
-                    a0 += g[t] * s0[t]
-                grad_taps[c, j] += a0
+                    r0[t] += g[t] * s0[t]
                 j += 1
+        for j in range(n_taps):
+            grad_taps[c, j] = _row_sum(running[j])
 
 
-def _numba_threads() -> None:
-    # Follow torch's thread setting (a sweep splits the cores among its jobs).
-    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+def follow_torch_threads() -> None:
+    """Run numba's kernels on as many threads as torch uses (a sweep splits the cores among
+    its jobs), and keep torch's setting as it was.
+
+    numba's OpenMP pool, started on first use, resets the process's OpenMP thread count,
+    which is torch's too: a ``torch.set_num_threads(1)`` made before the first kernel would
+    silently become one thread per core for the rest of the process.
+    """
+    wanted = torch.get_num_threads()
+    numba.get_num_threads()  # starts numba's pool on first use
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)
+    numba.set_num_threads(max(1, min(wanted, numba.config.NUMBA_NUM_THREADS)))
 
 
 def _n_tasks() -> int:
@@ -205,7 +236,7 @@ class _DepthwiseConv1d(torch.autograd.Function):
         taps = weight.detach().reshape(weight.shape[0], -1).contiguous()
         out = torch.empty_like(x)
         width = _scratch_length(x.shape[2])
-        _numba_threads()
+        follow_torch_threads()
         _depthwise_rows(x.numpy(), taps.numpy(), dilation, left, out.numpy(), _n_tasks(), width)
         ctx.save_for_backward(x, taps)
         ctx.dilation, ctx.left, ctx.weight_shape = dilation, left, weight.shape
@@ -217,7 +248,7 @@ class _DepthwiseConv1d(torch.autograd.Function):
         x, taps = ctx.saved_tensors
         grad = grad.contiguous().float()
         width = _scratch_length(x.shape[2])
-        _numba_threads()
+        follow_torch_threads()
         grad_x = grad_weight = None
         if ctx.needs_input_grad[0]:
             # The input gradient is the same convolution of grad with the taps reversed.
@@ -274,30 +305,27 @@ def channels_last_conv1d(
 
 
 # ---------------------------------------------------------------------- batch norm + ReLU
-@njit(parallel=True, fastmath=True, cache=True)
+@njit(**_COMPILE_OPTIONS)
 def _bn_relu_forward(x, scale_in, shift_in, eps, out, mean, invstd):  # pragma: no cover
-    # Per channel: batch statistics (float64 totals), then relu(gamma * x_hat + beta).
+    # Per channel: batch statistics (running sums over the batch per time step, then a
+    # float64 sum over time), then relu(gamma * x_hat + beta).
     n_batch, n_channels, length = x.shape
     count = n_batch * length
     for c in prange(n_channels):
-        total = 0.0
+        running = np.zeros(length, np.float32)
         for b in range(n_batch):
             row = x[b, c]
-            acc = np.float32(0.0)
             for t in range(length):
-                acc += row[t]
-            total += acc
-        m = total / count
-        squares = 0.0
+                running[t] += row[t]
+        m = _row_sum(running) / count
         m32 = np.float32(m)
+        running[:] = 0.0
         for b in range(n_batch):
             row = x[b, c]
-            acc = np.float32(0.0)
             for t in range(length):
                 d = row[t] - m32
-                acc += d * d
-            squares += acc
-        inv = 1.0 / np.sqrt(squares / count + eps)
+                running[t] += d * d
+        inv = 1.0 / np.sqrt(_row_sum(running) / count + eps)
         mean[c] = m
         invstd[c] = inv
         scale = np.float32(scale_in[c] * inv)
@@ -311,7 +339,7 @@ def _bn_relu_forward(x, scale_in, shift_in, eps, out, mean, invstd):  # pragma: 
                 target[t] = y if y > zero else zero
 
 
-@njit(parallel=True, fastmath=True, cache=True)
+@njit(**_COMPILE_OPTIONS)
 def _bn_relu_backward(
     grad, x, out, gamma, mean, invstd, grad_x, grad_gamma, grad_beta
 ):  # pragma: no cover
@@ -321,16 +349,14 @@ def _bn_relu_backward(
     for c in prange(n_channels):
         m = np.float32(mean[c])
         inv = invstd[c]
-        total, total_centred = 0.0, 0.0
+        running, running_centred = np.zeros(length, np.float32), np.zeros(length, np.float32)
         for b in range(n_batch):
             g, row, y = grad[b, c], x[b, c], out[b, c]
-            acc, acc_centred = np.float32(0.0), np.float32(0.0)
             for t in range(length):
                 live = g[t] if y[t] > zero else zero
-                acc += live
-                acc_centred += live * (row[t] - m)
-            total += acc
-            total_centred += acc_centred
+                running[t] += live
+                running_centred[t] += live * (row[t] - m)
+        total, total_centred = _row_sum(running), _row_sum(running_centred)
         grad_beta[c] = total
         grad_gamma[c] = total_centred * inv
         k = np.float32(gamma[c] * inv)
@@ -352,7 +378,7 @@ class _BatchNormReLU(torch.autograd.Function):
         out = torch.empty_like(x)
         mean = torch.empty(n_channels, dtype=torch.float64)
         invstd = torch.empty(n_channels, dtype=torch.float64)
-        _numba_threads()
+        follow_torch_threads()
         _bn_relu_forward(
             x.numpy(),
             gamma.numpy(),
@@ -373,7 +399,7 @@ class _BatchNormReLU(torch.autograd.Function):
         grad = grad.contiguous()
         grad_x = torch.empty_like(x)
         grad_gamma, grad_beta = torch.empty_like(gamma), torch.empty_like(gamma)
-        _numba_threads()
+        follow_torch_threads()
         _bn_relu_backward(
             grad.numpy(),
             x.numpy(),
@@ -412,7 +438,7 @@ def batch_norm_relu(bn: torch.nn.BatchNorm1d, x: torch.Tensor) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------- pooling
-@njit(parallel=True, fastmath=True, cache=True)
+@njit(**_COMPILE_OPTIONS)
 def _max_pool3_forward(x, out, which):  # pragma: no cover - compiled
     # which[b, c, t]: the neighbour (0 left, 1 centre, 2 right) holding the maximum; the
     # first one on ties, as max_pool1d; the series edges count as -inf.
@@ -434,7 +460,7 @@ def _max_pool3_forward(x, out, which):  # pragma: no cover - compiled
             which[b, c, t] = arg
 
 
-@njit(parallel=True, fastmath=True, cache=True)
+@njit(**_COMPILE_OPTIONS)
 def _max_pool3_backward(grad, which, grad_x):  # pragma: no cover - compiled
     n_batch, n_channels, length = grad.shape
     for task in prange(n_batch * n_channels):
@@ -452,7 +478,7 @@ class _MaxPool3(torch.autograd.Function):
         x = x.detach().contiguous()
         out = torch.empty_like(x)
         which = torch.empty(x.shape, dtype=torch.int8)
-        _numba_threads()
+        follow_torch_threads()
         _max_pool3_forward(x.numpy(), out.numpy(), which.numpy())
         ctx.save_for_backward(which)
         return out
@@ -463,7 +489,7 @@ class _MaxPool3(torch.autograd.Function):
         (which,) = ctx.saved_tensors
         grad = grad.contiguous()
         grad_x = torch.empty(grad.shape, dtype=grad.dtype)
-        _numba_threads()
+        follow_torch_threads()
         _max_pool3_backward(grad.numpy(), which.numpy(), grad_x.numpy())
         return grad_x
 

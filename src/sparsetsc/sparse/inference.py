@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import copy
 
-import numba
 import numpy as np
 import torch
 from numba import njit, prange, uint64
 from torch import nn
 from torch.nn import functional as F
 
+from ..nn.kernels import follow_torch_threads
 from ..nn.region_conv import RegionConv1d
 from ..nn.same_conv import SameConv1d
 
@@ -65,7 +65,9 @@ def trim_regions(model: nn.Module) -> int:
     return removed
 
 
-@njit(parallel=True, fastmath=True, cache=True)
+# No fastmath: with it, the copy numba compiles in the running process and the copy it
+# caches may fuse multiplies and adds differently (see sparsetsc.nn.kernels).
+@njit(parallel=True, fastmath=False, cache=True)
 def _sparse_conv(padded, indptr, offsets, values, out):  # pragma: no cover - compiled
     # padded: (batch, in_channels * padded_length); out: (batch, out_channels, length).
     # Unsigned indices: numba then emits no negative-index wraparound, which would
@@ -176,8 +178,7 @@ class SparseConv1d(nn.Module):
         indptr, offsets, values = self._compiled_plan(padded_length)
         rows = padded.detach().contiguous().numpy().reshape(n_batch, n_in * padded_length)
         out = np.empty((n_batch, self.weight.shape[0], length), dtype=np.float32)
-        # numba's thread count is per calling thread: follow torch's setting
-        numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+        follow_torch_threads()  # numba's thread count is per calling thread
         _sparse_conv(rows, indptr, offsets, values, out)
         output = torch.from_numpy(out)
         return output if self.bias is None else output + self.bias.view(1, -1, 1)
