@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from ._version import __version__
 from .bench import (
@@ -33,11 +34,13 @@ from .bench import (
     resolve_datasets,
     run_sweep,
 )
+from .bench.jobs import cpu_model
 from .cost import estimator_cost
 from .data import archive_datasets, check_labels_seen, list_datasets, load_dataset, load_train_test
 from .estimators import MODEL_PARAMS, MODELS, load
 from .export import ExportError
-from .train import DEFAULT_PRECISION, PRECISIONS
+from .nn.kernels import kernels_need_compiling
+from .train import DEFAULT_PRECISION, PRECISIONS, resolve_device
 
 __all__ = ["main", "build_parser"]
 
@@ -280,6 +283,7 @@ def _run_fit(args: argparse.Namespace) -> int:
     # A test label that training never sees can never be predicted: say so before training.
     check_labels_seen(y_test, np.unique(y_train))
 
+    _announce_kernel_compiling(args.device, args.json)
     probabilities, fit_seconds, predict_seconds = fit_and_predict(
         estimator, X_train, y_train, X_test
     )
@@ -292,6 +296,9 @@ def _run_fit(args: argparse.Namespace) -> int:
         **estimator_cost(estimator).totals(),
         "fit_seconds": round(fit_seconds, 3),
         "predict_seconds": round(predict_seconds, 4),
+        # timings and float rounding depend on both
+        "cpu": cpu_model(),
+        "torch_threads": torch.get_num_threads(),
         **_training_summary(estimator),
         **_pruning_summary(estimator),
         "seed": args.seed,
@@ -306,6 +313,12 @@ def _run_fit(args: argparse.Namespace) -> int:
         result["out"] = str(Path(args.out))
     _print_result(result, args.json)
     return 0
+
+
+def _announce_kernel_compiling(device: str, as_json: bool) -> None:
+    # The first CPU fit of an install waits ~10 s for numba: say why, once, off stdout.
+    if not as_json and resolve_device(device).type == "cpu" and kernels_need_compiling():
+        print("compiling CPU kernels, first use only", file=sys.stderr, flush=True)
 
 
 def _training_summary(estimator: Any) -> dict[str, Any]:

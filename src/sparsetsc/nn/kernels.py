@@ -36,6 +36,7 @@ from torch.nn import functional as F
 __all__ = [
     "autocast_dtype",
     "follow_torch_threads",
+    "kernels_need_compiling",
     "autocast_on_cpu",
     "batch_norm_relu",
     "fast_kernels",
@@ -498,3 +499,33 @@ def max_pool3(x: torch.Tensor) -> torch.Tensor:
     """``F.max_pool1d(x, 3, stride=1, padding=1)`` (CPU; float32): the maximum of each
     position and its two neighbours, the gradient going to the first maximum."""
     return _MaxPool3.apply(x.float())
+
+
+# ---------------------------------------------------------------------- first use
+_TRAINING_KERNELS = (
+    _depthwise_rows,
+    _depthwise_tap_gradient,
+    _bn_relu_forward,
+    _bn_relu_backward,
+    _max_pool3_forward,
+    _max_pool3_backward,
+)
+
+
+def kernels_need_compiling() -> bool:
+    """Whether the first CPU training step here will compile kernels (about 10 s).
+
+    True when a training kernel is neither compiled in this process nor in numba's cache
+    for this source and numba version: on a fresh install, or after an upgrade.
+    """
+    if numba.config.DISABLE_JIT:
+        return False
+    for kernel in _TRAINING_KERNELS:
+        if kernel.signatures:
+            continue
+        try:  # numba's cache index; empty when missing or stale
+            if not kernel._cache._cache_file._load_index():
+                return True
+        except Exception:  # noqa: BLE001 - a private API: assume the worst
+            return True
+    return False
