@@ -524,7 +524,7 @@ def _run_plan(plan: Any, args: argparse.Namespace) -> int:
     )
     for outcome in summary.failed:
         print(f"FAILED {outcome.job}: {outcome.error}", file=sys.stderr)
-    done = len(summary.outcomes) - len(summary.failed)
+    done = len(summary.outcomes) - len(summary.failed) - len(summary.skipped)
     print(
         f"{done} jobs done, {len(summary.failed)} failed, {len(plan.finished)} finished "
         f"before, {len(plan.failed_before)} skipped as failed before, "
@@ -733,19 +733,11 @@ def _run_study(args: argparse.Namespace) -> int:
 
 
 def _chosen_variants(study: Any, labels: str | None) -> tuple[Any, ...]:
-    """The study's variants named in ``--variants`` (all without it), with the DSP variants
-    that chosen uniform controls are built from."""
-    if labels is None:
-        return study.variants
-    names = {label.strip() for label in labels.split(",") if label.strip()}
-    known = {variant.name for variant in study.variants}
-    unknown = ", ".join(sorted(names - known)) or "(none given)"
-    if not names or names - known:
-        raise UsageError(
-            f"--variants: {study.name} has no variant {unknown}; it has {', '.join(sorted(known))}"
-        )
-    names |= {v.uniform_of for v in study.variants if v.name in names and v.uniform_of}
-    return tuple(v for v in study.variants if v.name in names)
+    """``study.chosen_variants(labels)``, a bad label a usage error of ``--variants``."""
+    try:
+        return study.chosen_variants(labels)
+    except ValueError as err:
+        raise UsageError(f"--variants: {err}") from None
 
 
 # ---------------------------------------------------------------------- export

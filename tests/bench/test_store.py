@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import tarfile
 
 import numpy as np
 import pytest
 
 from sparsetsc.bench.store import (
     CorruptResultError,
+    ResultsTar,
     read_result,
     remove_stale_temporaries,
     result_path,
@@ -90,3 +92,53 @@ def test_stale_temporaries_are_removed(tmp_path):
     (folder / ".tmp-testResample0.csvab12").write_text("half")
     assert remove_stale_temporaries(tmp_path) == 1
     assert list(folder.iterdir()) == []
+
+
+def _members(tar):
+    with tarfile.open(tar) as archive:
+        return {m.name: archive.extractfile(m).read() for m in archive.getmembers()}
+
+
+def test_results_tar_gathers_files_as_they_land_and_splits_at_its_limit(tmp_path):
+    files = []
+    for number in range(3):
+        path = tmp_path / "runs" / f"M{number}.csv"
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(bytes([65 + number]) * 9000)
+        files.append(path)
+    sizing = ResultsTar(tmp_path / "sizing")
+    sizing.add(files[0], "a/M0.csv")
+    sizing.add(files[1], "a/M1.csv")
+    limit = sizing.part(1).stat().st_size  # exactly two such files (tar pads to 10 KiB)
+    shipped = ResultsTar(tmp_path / "out", limit=limit, max_parts=2)
+    assert shipped.add(files[0], "a/M0.csv") == tmp_path / "out" / "results.tar"
+    assert _members(shipped.part(1)) == {"a/M0.csv": b"A" * 9000}
+    shipped.add(files[1], "a/M1.csv")
+    assert shipped.add(files[2], "b/M2.csv") == tmp_path / "out" / "results-2.tar"
+    assert set(_members(shipped.part(1))) == {"a/M0.csv", "a/M1.csv"}
+    assert _members(shipped.part(2)) == {"b/M2.csv": b"C" * 9000}
+    assert shipped.added == ["a/M0.csv", "a/M1.csv", "b/M2.csv"]
+    assert all(path.stat().st_size <= limit for path in (tmp_path / "out").iterdir())
+    # a file too big for any part: refused, every tar as it was, no temporary left behind
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"x" * limit)
+    with pytest.raises(ValueError, match="fits in no results tar"):
+        shipped.add(big, "big.csv")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["results-2.tar", "results.tar"]
+    assert set(_members(shipped.part(1))) == {"a/M0.csv", "a/M1.csv"}
+
+
+def test_results_tar_killed_mid_addition_keeps_the_previous_tar(tmp_path, monkeypatch):
+    path = tmp_path / "r.csv"
+    path.write_text("first")
+    shipped = ResultsTar(tmp_path / "out")
+    shipped.add(path, "r1.csv")
+
+    def killed(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sparsetsc.bench.store.os.replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        shipped.add(path, "r2.csv")
+    assert _members(shipped.part(1)) == {"r1.csv": b"first"}
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["results.tar"]

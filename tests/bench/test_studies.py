@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import sparsetsc
-from sparsetsc.bench import Variant, plan_sweep, read_result
+from sparsetsc.bench import Variant, make_estimator, plan_sweep, read_result
 from sparsetsc.bench.studies import STUDIES, get_study
 from sparsetsc.cli import main
 from sparsetsc.report.study_sections import ANALYSES
@@ -43,9 +43,9 @@ def test_studies_name_known_analyses_and_variants():
         assert all({a, b} <= labels for a, b in study.comparisons), study.name
 
 
-#: Datasets of the tiny end-to-end runs; one for the study of 5-member ensembles (it trains
-#: 30 networks a dataset, each DSP member with its own width search).
-TINY_DATASETS = {"dsp-ensembles": ["TinyA"]}
+#: Datasets of the tiny end-to-end runs; one for the studies of 5-member ensembles (each
+#: trains 30 or more networks a dataset, each DSP member with its own width search).
+TINY_DATASETS = {"dsp-ensembles": ["TinyA"], "reproduce": ["TinyA"]}
 
 
 @pytest.mark.parametrize("name", list(STUDIES))
@@ -163,7 +163,7 @@ def _check_dsp_ensembles(runs, section):
 def _check_reproduce(runs, section):
     # The uniform control was built from the fitted DSP-LITE of its dataset (the width its
     # uniform_control() gives), with this sweep's epochs, and trained without a sparsity phase.
-    for dataset in ("TinyA", "TinyB"):
+    for dataset in TINY_DATASETS["reproduce"]:
         dsp = sparsetsc.load(runs / "DSP-LITE" / "Models" / dataset / "resample0")
         predictions = runs / "LITE (uniform width of DSP-LITE)" / "Predictions"
         control = read_result(predictions / dataset / "testResample0.csv").metadata
@@ -171,6 +171,14 @@ def _check_reproduce(runs, section):
         assert control["uniform_width"] == dsp.uniform_control().n_filters
         assert 1 <= control["uniform_width"] <= 32
         assert control["requested_epochs"] == 2 and control["epochs"] == 2
+        # the authors' uniform InceptionTime: a quarter of the width, about a quarter the size
+        params = {
+            label: read_result(
+                runs / label / "Predictions" / dataset / "testResample0.csv"
+            ).metadata["params_trainable"]
+            for label in ("InceptionTime", "InceptionTime (8 filters per branch)")
+        }
+        assert 0.2 < params["InceptionTime (8 filters per branch)"] / params["InceptionTime"] < 0.3
 
 
 CHECKS = {
@@ -258,3 +266,39 @@ def test_a_study_keeping_models_refits_finished_jobs_without_one(tiny_archive, t
     assert model.real_density_ == pytest.approx(2 / 3 * 0.2, abs=0.01)
     plan = keeping_dsn_plan()
     assert not plan.to_run and len(plan.finished) == 1
+
+
+def test_reproduce_runs_the_dsp_papers_inception_ensembles_with_the_authors_uniform_control():
+    from sparsetsc.bench.studies import UNIFORM_INCEPTIONTIME_8
+    from sparsetsc.cost.counting import count_parameters
+    from sparsetsc.nn.inception import Inception, InceptionConfig
+
+    study = get_study("reproduce")
+    variants = {v.name: v for v in study.variants}
+    assert variants["InceptionTime"].model == "inceptiontime"
+    assert variants["DSP-InceptionTime"].model == "dsp-inceptiontime"
+    uniform = variants[UNIFORM_INCEPTIONTIME_8]
+    assert (uniform.model, dict(uniform.params), uniform.uniform_of) == (
+        "inceptiontime",
+        {"n_filters": 8},
+        "",
+    )
+    assert {
+        ("DSP-InceptionTime", "InceptionTime"),
+        (UNIFORM_INCEPTIONTIME_8, "InceptionTime"),
+        (UNIFORM_INCEPTIONTIME_8, "DSP-InceptionTime"),
+    } <= set(study.comparisons)
+
+    # the authors' count: trainable parameters without the classifier, 8 of 32 per branch
+    # with the bottleneck kept at 32 removes 77 % (11979 f + 36 f^2: 98,136 of 420,192)
+    def body(n_filters):
+        network = Inception(InceptionConfig(n_channels=1, n_classes=2, n_filters=n_filters))
+        return count_parameters(network, True) - count_parameters(network.head, True)
+
+    assert body(8) == 98_136 and 1 - body(8) / body(32) == pytest.approx(0.766, abs=1e-3)
+    # the ensembles' members are the ones the study asks for
+    member = make_estimator("inceptiontime", 0, params=dict(uniform.params))._member_template()
+    assert member.n_filters == 8 and member.bottleneck_size == 32
+    assert study.chosen_variants("DSP-InceptionTime") == (variants["DSP-InceptionTime"],)
+    with pytest.raises(ValueError, match="has no variant Nope"):
+        study.chosen_variants("Nope")

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from sparsetsc.bench import plan_sweep, read_result, resolve_datasets, run_sweep
 from sparsetsc.bench.jobs import cpu_model
@@ -254,3 +255,67 @@ def test_peer_minirocket_runs_in_the_sweep(tmp_path, tiny_archive):
     assert summary.outcomes[0].status == "done"
     result = read_result(runs / "MiniROCKET" / "Predictions" / "TinyA" / "testResample0.csv")
     assert result.accuracy > 0.6 and result.metadata["macs"] is None
+
+
+def test_a_deadline_starts_no_job_after_it_and_each_outcome_is_reported(
+    tmp_path, tiny_archive, monkeypatch
+):
+    runs = tmp_path / "runs"
+    plan = _plan(runs, tiny_archive, order="dataset")
+    # dataset by dataset: both resamples of TinyA, then of TinyB
+    assert [(j.dataset, j.resample) for j in plan.to_run] == [
+        ("TinyA", 0),
+        ("TinyA", 1),
+        ("TinyB", 0),
+        ("TinyB", 1),
+    ]
+
+    class Clock:  # the wall clock reads 0 when the first job starts, 100 from then on
+        readings = iter([0.0])
+        perf_counter = staticmethod(time.perf_counter)
+
+        def time(self):
+            return next(self.readings, 100.0)
+
+    monkeypatch.setattr("sparsetsc.bench.sweep.time", Clock())
+    seen = []
+    summary = run_sweep(
+        plan, data_root=str(tiny_archive), progress=False, deadline=10.0, on_outcome=seen.append
+    )
+    assert [o.status for o in seen] == ["done", "skipped", "skipped", "skipped"]
+    assert seen == summary.outcomes and len(summary.skipped) == 3 and not summary.failed
+    assert _results(runs) == [("FCN", "TinyA", 0)]
+    # skipped jobs wrote nothing, not even a failure record: a resumed sweep runs them
+    assert not list(runs.rglob("*.failed.json"))
+    assert len(_plan(runs, tiny_archive).to_run) == 3
+
+
+def test_the_deadline_holds_in_pool_workers(tmp_path, tiny_archive):
+    plan = _plan(tmp_path / "runs", tiny_archive)
+    summary = run_sweep(
+        plan, data_root=str(tiny_archive), n_jobs=2, progress=False, deadline=time.time() - 1
+    )
+    assert len(summary.skipped) == 4 and not list(iter_results(tmp_path / "runs"))
+
+
+def test_results_record_the_device_they_trained_on(tmp_path, tiny_archive):
+    runs = tmp_path / "runs"
+    plan = plan_sweep(
+        ["fcn"],
+        ["TinyA"],
+        [0],
+        runs,
+        epochs=1,
+        params={"fcn": TINY_FCN},
+        data_root=str(tiny_archive),
+    )
+    run_sweep(plan, data_root=str(tiny_archive), progress=False)
+    meta = read_result(runs / "FCN" / "Predictions" / "TinyA" / "testResample0.csv").metadata
+    assert meta["device"] == "cpu" and meta["device_resolved"] == "cpu"
+    assert meta["device_name"] == cpu_model() and meta["cuda_version"] is None
+    assert meta["torch_version"] == torch.__version__
+
+
+def test_an_unknown_order_is_refused(tmp_path, tiny_archive):
+    with pytest.raises(ValueError, match="order"):
+        _plan(tmp_path, tiny_archive, order="random")

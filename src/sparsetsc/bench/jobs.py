@@ -41,6 +41,7 @@ __all__ = [
     "SEED_POLICIES",
     "Job",
     "JobOutcome",
+    "device_record",
     "fit_and_predict",
     "job_seed",
     "load_resample",
@@ -281,6 +282,7 @@ def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: boo
         "n_channels": int(X_train.shape[1]),
         "n_timepoints": int(X_train.shape[2]),
         "device": job.device,
+        **device_record(_resolved_device(estimator)),
         "precision": job.precision,
         "precision_resolved": _resolved_precision(estimator),
         "torch_threads": _torch_threads(),
@@ -328,6 +330,29 @@ def _uniform_control_of(job: Job, runs_dir: str) -> Any:
     if job.epochs is not None:
         settings["n_epochs"] = job.epochs
     return control.set_params(**settings)
+
+
+def _resolved_device(estimator: Any) -> str:
+    members = getattr(estimator, "estimators_", None)
+    # A peer (MiniROCKET) has no device_: it computes on the CPU.
+    return getattr(members[0] if members else estimator, "device_", "cpu")
+
+
+def device_record(device: str) -> dict[str, Any]:
+    """What a result records of the device its model trained on: the resolved device
+    (``cuda:0`` where the job asked for ``cuda`` or ``auto``), its name (the GPU's, e.g.
+    ``NVIDIA H200``, or the processor's), and the torch build with its CUDA version, since a
+    folder's results may come from several machines and timings compare only within one."""
+    import torch
+
+    resolved = torch.device(device)
+    on_cuda = resolved.type == "cuda"
+    return {
+        "device_resolved": str(resolved),
+        "device_name": torch.cuda.get_device_name(resolved) if on_cuda else cpu_model(),
+        "torch_version": torch.__version__,
+        "cuda_version": torch.version.cuda if on_cuda else None,
+    }
 
 
 def _resolved_precision(estimator: Any) -> str | None:

@@ -15,6 +15,11 @@ Files are written to a temporary name in the same folder and renamed into place,
 at the final name is always complete; a sweep killed mid-write leaves only a temporary file,
 which the next run removes. A job that raised leaves ``testResample<seed>.failed.json``.
 
+To bring results back from a machine that may be stopped at any moment (a leased GPU with
+a time limit), :class:`ResultsTar` copies each finished result file into a size-capped
+tar as it lands; every addition rewrites the tar atomically, so the tar too is always
+complete.
+
 A job asked to keep its fitted model saves it (``sparsetsc.load`` reads it) to
 ``<runs>/<Model>/Models/<Dataset>/resample<seed>`` before its result file is written, so a
 result with ``"model_saved": true`` has its model.
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import tarfile
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +41,7 @@ import numpy as np
 __all__ = [
     "CorruptResultError",
     "Result",
+    "ResultsTar",
     "failure_path",
     "iter_results",
     "model_path",
@@ -217,3 +224,80 @@ def write_failure(path: Path, record: dict[str, Any]) -> None:
 def read_failure(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The failure record of a job."""
     return json.loads(Path(path).read_text())
+
+
+class ResultsTar:
+    """Finished result files gathered into tar files in ``folder``, one addition at a time.
+
+    Files go into ``<stem>.tar`` until the next would make it larger than ``limit`` bytes,
+    then into ``<stem>-2.tar``, and so on up to ``max_parts`` tars (a cap on the number of
+    files a machine may send back). Each addition copies the current tar to a temporary name
+    beside it, appends, and renames it into place: a process killed at any moment leaves
+    each tar as it was before or after one whole addition, never a torn archive.
+    """
+
+    def __init__(
+        self,
+        folder: str | os.PathLike[str],
+        stem: str = "results",
+        limit: int = 16 * 2**20,
+        max_parts: int = 4,
+    ) -> None:
+        if limit < 10 * 2**10 or max_parts < 1:
+            raise ValueError("a results tar needs limit >= 10 KiB and max_parts >= 1")
+        self.folder = Path(folder)
+        self.stem = stem
+        self.limit = limit
+        self.max_parts = max_parts
+        self.added: list[str] = []  # member names, in the order they were added
+
+    def part(self, number: int) -> Path:
+        """The path of tar number ``number`` (1 is ``<stem>.tar``)."""
+        suffix = "" if number == 1 else f"-{number}"
+        return self.folder / f"{self.stem}{suffix}.tar"
+
+    def add(self, path: str | os.PathLike[str], arcname: str) -> Path:
+        """Add the file ``path`` as ``arcname``; return the tar it went into.
+
+        Raises ``ValueError`` when it fits in no part (the file alone is over ``limit``, or
+        every part is full): nothing is written then.
+        """
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for number in range(1, self.max_parts + 1):
+            tar = self.part(number)
+            grown = self._appended(tar, Path(path), arcname)
+            try:
+                if grown.stat().st_size <= self.limit:
+                    os.replace(grown, tar)
+                    self.added.append(arcname)
+                    return tar
+            finally:
+                grown.unlink(missing_ok=True)  # replaced, too big, or interrupted
+            if not tar.exists():  # an empty part could not take it: no part can
+                break
+        raise ValueError(
+            f"{arcname} ({Path(path).stat().st_size} bytes) fits in no results tar of at most "
+            f"{self.limit} bytes ({self.max_parts} parts) in {self.folder}"
+        )
+
+    def _appended(self, tar: Path, path: Path, arcname: str) -> Path:
+        """A temporary tar holding ``tar``'s members (if any) and ``path``, synced.
+
+        Written afresh rather than appended in place: a new archive's size is exactly its
+        members and the end padding, which is what ``limit`` is checked against.
+        """
+        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=_TEMP_PREFIX + tar.name)
+        try:
+            with os.fdopen(handle, "wb") as file:
+                with tarfile.open(fileobj=file, mode="w") as archive:
+                    if tar.exists():
+                        with tarfile.open(tar) as previous:
+                            for member in previous.getmembers():
+                                archive.addfile(member, previous.extractfile(member))
+                    archive.add(path, arcname=arcname, recursive=False)
+                file.flush()
+                os.fsync(file.fileno())
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return Path(temporary)

@@ -22,7 +22,14 @@ from .models import DISPLAY_NAMES
 from .suites import DEV_BY_COST, SUITES
 from .sweep import Variant
 
-__all__ = ["STUDIES", "UNIFORM_OF_DSP_LITE", "Budget", "Study", "get_study"]
+__all__ = [
+    "STUDIES",
+    "UNIFORM_INCEPTIONTIME_8",
+    "UNIFORM_OF_DSP_LITE",
+    "Budget",
+    "Study",
+    "get_study",
+]
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,25 @@ class Study:
             return self.pairs
         reference = self.reference_label
         return tuple((v.name, reference) for v in self.variants if v.name != reference)
+
+    def chosen_variants(self, labels: str | None = None) -> tuple[Variant, ...]:
+        """The variants named in ``labels`` (comma-separated; all of them when ``None``),
+        with the DSP variants that chosen uniform controls are built from, in study order.
+
+        Raises ``ValueError`` naming the study's variants when a label is not one of them.
+        """
+        if labels is None:
+            return self.variants
+        names = {label.strip() for label in labels.split(",") if label.strip()}
+        known = {variant.name for variant in self.variants}
+        if not names or names - known:
+            unknown = ", ".join(sorted(names - known)) or "(none given)"
+            raise ValueError(
+                f"{self.name} has no variant {unknown}; it has {', '.join(sorted(known))}"
+            )
+        # A uniform control is built from its source's fitted model: run the source too.
+        names |= {v.uniform_of for v in self.variants if v.name in names and v.uniform_of}
+        return tuple(v for v in self.variants if v.name in names)
 
 
 def _variant(label: str, model: str, **params: Any) -> Variant:
@@ -186,11 +212,19 @@ _ENSEMBLES_CPU = Budget(
 _REPRODUCE_CPU = Budget(
     CPU_UCR,
     3,
-    (("lite", 300), ("dsp-lite", 300), ("dsn", 100), ("inception", 300), ("dsp-inception", 300)),
+    (
+        ("lite", 300),
+        ("dsp-lite", 300),
+        ("dsn", 100),
+        ("inception", 300),
+        ("dsp-inception", 300),
+        ("inceptiontime", 300),
+        ("dsp-inceptiontime", 300),
+    ),
     "10 small UCR-2018 sets, resamples 0-2 (0 = official split), the other cpu studies' epochs "
-    "(LITE and Inception 300, DSP-LITE and DSP-Inception 300 per phase, DSN 100; published: "
-    "1500, 1500 + 1500, 1000), so their results are shared; a check of the pipeline, not a "
-    "reproduction",
+    "(LITE, Inception and InceptionTime 300, DSP-LITE, DSP-Inception and DSP-InceptionTime "
+    "300 per phase, DSN 100; published: 1500, 1500 + 1500, 1000), so their results are "
+    "shared; a check of the pipeline, not a reproduction",
 )
 _REPRODUCE_FULL = Budget(
     DEV_BY_COST,
@@ -200,11 +234,18 @@ _REPRODUCE_FULL = Budget(
     "recipe and epochs: LITE 1500; DSP-LITE lambda 1e-5, 1500 sparsity epochs, then 1500 "
     "retrained from scratch; the uniform-width LITE at DSP-LITE's trainable size 1500; DSN "
     "1000 with the official flags; Inception 1500; DSP-Inception lambda 1e-5, 1500 + 1500; "
-    "MiniROCKET in-run. Single models: the papers report 5-member ensembles (DSP: 128 UCR "
-    "sets; DSN: 85 UCR-2015 sets)",
+    "MiniROCKET in-run. Single models (the papers report 5-member ensembles: DSP on 128 UCR "
+    "sets, DSN on 85 UCR-2015 sets), except the DSP paper's Inception rows, also run as its "
+    "5-member ensembles: InceptionTime 1500, DSP-InceptionTime 1500 + 1500 per member, and "
+    "the authors' uniform control, InceptionTime of 8 filters per branch, 1500",
 )
 #: Label of the reproduction's uniform-width LITE at each fitted DSP-LITE's size.
 UNIFORM_OF_DSP_LITE = "LITE (uniform width of DSP-LITE)"
+#: Label of the DSP authors' uniform control for InceptionTime: every member 8 filters per
+#: branch instead of 32, the bottleneck staying 32 (77 % fewer trainable parameters, their
+#: match for DSP-InceptionTime's 75 %). A fixed width, as the authors ran it, not a width
+#: taken from each fitted DSP model (that is ``dsp-ensembles``' ``widths="uniform"``).
+UNIFORM_INCEPTIONTIME_8 = "InceptionTime (8 filters per branch)"
 
 _NO_DSN_TABLES = (
     "The DSN paper's tables are not in our reference material (the reference "
@@ -387,9 +428,11 @@ STUDIES: dict[str, Study] = {
         Study(
             "reproduce",
             "Both papers at their published budgets: LITE, DSP-LITE, its uniform-width "
-            "control, DSN, Inception, DSP-Inception, MiniROCKET",
-            "DSP paper (LITE, DSP-LITE, uniform control, Inception, DSP-Inception) and DSN "
-            "paper (DSN) main results, single models",
+            "control, DSN, Inception, DSP-Inception, MiniROCKET, and InceptionTime, "
+            "DSP-InceptionTime and the uniform InceptionTime of 8 filters as ensembles",
+            "DSP paper (LITE, DSP-LITE, uniform control, Inception, DSP-Inception; "
+            "InceptionTime, DSP-InceptionTime and the authors' uniform InceptionTime as "
+            "5-member ensembles) and DSN paper (DSN) main results, otherwise single models",
             archive="UCRArchive_2018",
             variants=(
                 _variant("LITE", "lite"),
@@ -399,13 +442,19 @@ STUDIES: dict[str, Study] = {
                 _variant("Inception", "inception"),
                 _variant("DSP-Inception", "dsp-inception"),
                 _variant("MiniROCKET", "minirocket"),
+                _variant("InceptionTime", "inceptiontime"),
+                _variant("DSP-InceptionTime", "dsp-inceptiontime"),
+                _variant(UNIFORM_INCEPTIONTIME_8, "inceptiontime", n_filters=8),
             ),
             budgets={"cpu": _REPRODUCE_CPU, "full": _REPRODUCE_FULL},
             published="Authors (5-member ensembles, 128 UCR sets): DSP removes 58.2 % of "
             "LITETime's trainable parameters (55.8 % counting the frozen filters) without a "
             "significant loss (Wilcoxon p = 0.37), while a uniform LITE of 16 filters (58.5 %) "
-            "loses significantly (p = 0.0044). DSN (85 UCR-2015 sets) claims state-of-the-art "
-            "accuracy at under 50 % of the baselines' FLOPs.",
+            "loses significantly (p = 0.0044). DSP removes 74.5 % of InceptionTime's parameters "
+            "(DSP-InceptionTime against InceptionTime p = 0.104, W/T/L 41/26/61); the uniform "
+            "InceptionTime of 8 filters per branch (77 %) against InceptionTime p = 0.43, "
+            "against DSP-InceptionTime p = 0.20. DSN (85 UCR-2015 sets) claims "
+            "state-of-the-art accuracy at under 50 % of the baselines' FLOPs.",
             pairs=(
                 ("DSP-LITE", "LITE"),
                 (UNIFORM_OF_DSP_LITE, "LITE"),
@@ -414,6 +463,9 @@ STUDIES: dict[str, Study] = {
                 ("DSN", "MiniROCKET"),
                 ("LITE", "MiniROCKET"),
                 ("DSP-Inception", "Inception"),
+                ("DSP-InceptionTime", "InceptionTime"),
+                (UNIFORM_INCEPTIONTIME_8, "InceptionTime"),
+                (UNIFORM_INCEPTIONTIME_8, "DSP-InceptionTime"),
             ),
             analyses=("compression", "kept_widths"),
         ),

@@ -7,6 +7,12 @@ skipped unless ``retry_failed``) and to run. A corrupt result file is moved asid
 sweep are removed. Every job writes its own file, so a sweep killed at any moment resumes
 with nothing lost, duplicated or half-written. A sweep that keeps fitted models
 (``save_models``) runs again the finished jobs whose model was not kept.
+
+A sweep with a ``deadline`` starts no job after it: a job whose turn comes later is
+reported as skipped, writes nothing and runs when the sweep is resumed. A job already
+running at the deadline finishes (or is killed from outside, leaving no result file).
+With ``order="dataset"`` the jobs run dataset by dataset (every variant of the first
+dataset, then of the second, ...), so a sweep cut short holds complete comparisons.
 """
 
 from __future__ import annotations
@@ -31,10 +37,14 @@ from .store import (
     result_path,
 )
 
-__all__ = ["SweepPlan", "SweepSummary", "Variant", "plan_sweep", "run_sweep"]
+__all__ = ["SWEEP_ORDERS", "SweepPlan", "SweepSummary", "Variant", "plan_sweep", "run_sweep"]
 
 #: The DSP models whose fitted result gives a uniform-width control (``Variant.uniform_of``).
 DSP_SINGLE_MODELS = ("dsp-lite", "dsp-inception")
+
+#: The order of a sweep's jobs: variant by variant (each over every dataset), or dataset by
+#: dataset (each with every variant).
+SWEEP_ORDERS = ("variant", "dataset")
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,11 @@ class SweepSummary:
     def failed(self) -> list[JobOutcome]:
         return [o for o in self.outcomes if o.status == "failed"]
 
+    @property
+    def skipped(self) -> list[JobOutcome]:
+        """Jobs not started because the sweep's deadline had passed (nothing written)."""
+        return [o for o in self.outcomes if o.status == "skipped"]
+
 
 def _check_budget(job: Job, metadata: dict[str, Any]) -> None:
     # A finished result at another budget is not this sweep's result: refuse, do not mix.
@@ -122,6 +137,7 @@ def plan_sweep(
     save_models: bool = False,
     precision: str = DEFAULT_PRECISION,
     seed_policy: str = DEFAULT_SEED_POLICY,
+    order: str = "variant",
 ) -> SweepPlan:
     """Check the request and sort its jobs by state; raises ``ValueError`` before any work.
 
@@ -134,7 +150,12 @@ def plan_sweep(
     another epoch budget are.
     ``seed_policy`` chooses each job's model seed (``"dataset"``: a stable hash of dataset
     and resample; ``"resample"``: the resample id, tsml-eval's convention); results made
-    with another seed are refused too."""
+    with another seed are refused too. ``order`` (:data:`SWEEP_ORDERS`): ``"variant"`` runs
+    each variant over every dataset in turn; ``"dataset"`` runs every variant of the first
+    dataset, then of the next, so a sweep stopped early (a ``deadline``) leaves whole
+    comparisons on the first datasets rather than one variant on many."""
+    if order not in SWEEP_ORDERS:
+        raise ValueError(f"order must be one of {SWEEP_ORDERS}; got {order!r}")
     params = params or {}
     variants = [
         model
@@ -197,6 +218,9 @@ def plan_sweep(
                     variant.uniform_of or None,
                 )
                 _sort_job(job, runs_dir, plan, retry_failed)
+    if order == "dataset":  # stable: each dataset's variants keep the study's order
+        position = {dataset: index for index, dataset in enumerate(datasets)}
+        plan.to_run.sort(key=lambda job: (position[job.dataset], job.resample))
     return plan
 
 
@@ -267,23 +291,47 @@ def _sort_job(job: Job, runs_dir: Path, plan: SweepPlan, retry_failed: bool) -> 
     plan.to_run.append(job)
 
 
+def _run_unless_late(
+    job: Job,
+    runs_dir: str,
+    data_root: str | None,
+    torch_threads: int | None,
+    deadline: float | None,
+) -> JobOutcome:
+    """:func:`run_job`, or a ``skipped`` outcome when the job's turn comes after ``deadline``.
+
+    Checked where the job runs, when it would start: pools hand out jobs ahead of time,
+    and the wall clock (``time.time``) is the one clock all worker processes share.
+    """
+    if deadline is not None and time.time() >= deadline:
+        return JobOutcome(job, "skipped", 0.0, error="not started: the sweep's deadline passed")
+    return run_job(job, runs_dir, data_root, False, torch_threads)
+
+
 def _local_outcomes(
-    jobs: list[Job], runs_dir: str, data_root: str | None, n_jobs: int
+    jobs: list[Job], runs_dir: str, data_root: str | None, n_jobs: int, deadline: float | None
 ) -> Iterator[JobOutcome]:
     if n_jobs <= 1:
         for job in jobs:
-            yield run_job(job, runs_dir, data_root)
+            yield _run_unless_late(job, runs_dir, data_root, None, deadline)
         return
     from joblib import Parallel, delayed
 
     # Share the cores: n_jobs workers × threads each never exceeds the machine.
     threads = max(1, (os.cpu_count() or 1) // n_jobs)
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-    yield from parallel(delayed(run_job)(job, runs_dir, data_root, False, threads) for job in jobs)
+    yield from parallel(
+        delayed(_run_unless_late)(job, runs_dir, data_root, threads, deadline) for job in jobs
+    )
 
 
 def _dask_outcomes(
-    jobs: list[Job], runs_dir: str, data_root: str | None, scheduler: str, n_jobs: int
+    jobs: list[Job],
+    runs_dir: str,
+    data_root: str | None,
+    scheduler: str,
+    n_jobs: int,
+    deadline: float | None,
 ) -> Iterator[JobOutcome]:
     try:
         from distributed import Client, LocalCluster, as_completed
@@ -302,7 +350,7 @@ def _dask_outcomes(
     try:
         threads = None if cluster is None else max(1, (os.cpu_count() or 1) // max(1, n_jobs))
         futures = [
-            client.submit(run_job, job, runs_dir, data_root, False, threads, pure=False)
+            client.submit(_run_unless_late, job, runs_dir, data_root, threads, deadline, pure=False)
             for job in jobs
         ]
         for future in as_completed(futures):
@@ -320,12 +368,18 @@ def run_sweep(
     n_jobs: int = 1,
     scheduler: str | None = None,
     progress: bool = True,
+    deadline: float | None = None,
+    on_outcome: Callable[[JobOutcome], None] | None = None,
 ) -> SweepSummary:
     """Run the plan's remaining jobs; each writes its result (or failure record) itself.
 
     ``scheduler``: None runs locally (``n_jobs`` processes, sequential by default);
     ``"local"`` starts a Dask ``LocalCluster`` of ``n_jobs`` workers; anything else is the
     address of a running Dask scheduler (e.g. one started by dask-jobqueue on SLURM).
+    ``deadline``: a wall-clock time (``time.time()`` seconds) after which no job starts;
+    the jobs left are ``skipped`` outcomes. ``on_outcome`` is called in this process with
+    each outcome as it comes in (done, failed or skipped), e.g. to copy a finished result
+    elsewhere before the sweep ends.
     """
     from tqdm.auto import tqdm
 
@@ -337,8 +391,8 @@ def run_sweep(
 
     def outcomes_of(wave: list[Job]) -> Iterator[JobOutcome]:
         if scheduler is None:
-            return _local_outcomes(wave, runs_dir, data_root, n_jobs)
-        return _dask_outcomes(wave, runs_dir, data_root, scheduler, n_jobs)
+            return _local_outcomes(wave, runs_dir, data_root, n_jobs, deadline)
+        return _dask_outcomes(wave, runs_dir, data_root, scheduler, n_jobs, deadline)
 
     outcomes_iter = (outcome for wave in waves if wave for outcome in outcomes_of(wave))
     outcomes = []
@@ -346,6 +400,8 @@ def run_sweep(
     with tqdm(total=len(jobs), desc="jobs", unit="job", disable=not progress) as bar:
         for outcome in outcomes_iter:
             outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
             bar.set_postfix_str(f"{outcome.job} {outcome.status}", refresh=False)
             bar.update(1)
     return SweepSummary(plan, outcomes, time.perf_counter() - started)
