@@ -6,11 +6,15 @@ model gives on CUDA and the same weights give on CPU (in the same precision). La
 batched-ensemble speed-up: LITETime's 5 members trained together (vmap) against one after
 the other. About 2 minutes on one GPU; exits with status 1 if a tolerance is exceeded.
 
-    python benchmarks/gpu_check.py
+    python benchmarks/gpu_check.py [--models lite,dsn] [--device cuda:1]
+
+``--device cpu`` runs the same check without a GPU (CPU against CPU: a test of this script,
+not of CUDA); ``benchmarks/gpu_run.py`` runs it first on a leased GPU.
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import tempfile
@@ -28,21 +32,33 @@ MODELS = ("fcn", "lite", "inception", "dsn", "dsp-lite", "dsp-inception")
 TOLERANCE = {"fp32": 1e-3, "bf16": 5e-2}
 
 
-def main() -> int:
-    if not torch.cuda.is_available():
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda", help="the device checked (default cuda)")
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated keys")
+    parser.add_argument(
+        "--ensemble-epochs", type=int, default=5, help="epochs of the LITETime timing"
+    )
+    args = parser.parse_args(argv)
+    device, models = args.device, [m for m in args.models.split(",") if m]
+    on_cuda = device.startswith("cuda")
+    if on_cuda and not torch.cuda.is_available():
         print("no CUDA device here: nothing to check")
         return 1
-    print(
-        f"{torch.cuda.get_device_name()}, torch {torch.__version__}, "
-        f"bf16 supported: {torch.cuda.is_bf16_supported()}"
-    )
+    if on_cuda:
+        print(
+            f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}, "
+            f"bf16 supported: {torch.cuda.is_bf16_supported()}"
+        )
+    else:
+        print(f"device {device} (not a GPU), torch {torch.__version__}")
     X_train, y_train, X_test, _ = sparsetsc.load_train_test("GunPoint")
     failures = 0
-    print("| model | precision | median epoch (CUDA) | max abs CUDA-CPU difference | ok |")
+    print(f"| model | precision | median epoch ({device}) | max abs {device}-CPU difference | ok |")
     print("|---|---|---|---|---|")
-    for model in MODELS:
+    for model in models:
         for precision in ("fp32", "bf16"):
-            estimator = make_estimator(model, 0, epochs=2, device="cuda", precision=precision)
+            estimator = make_estimator(model, 0, epochs=2, device=device, precision=precision)
             estimator.fit(X_train, y_train)
             epoch = statistics.median(r["seconds"] for r in estimator.history_)
             on_gpu = estimator.predict_proba(X_test)
@@ -59,15 +75,19 @@ def main() -> int:
     for precision in ("fp32", "bf16"):
         seconds = {}
         for batched in (False, True):
-            estimator = make_estimator("litetime", 0, epochs=5, device="cuda", precision=precision)
+            estimator = make_estimator(
+                "litetime", 0, epochs=args.ensemble_epochs, device=device, precision=precision
+            )
             estimator.set_params(batched=batched)
             started = time.perf_counter()
             estimator.fit(X_train, y_train)
-            torch.cuda.synchronize()
+            if on_cuda:
+                torch.cuda.synchronize()
             seconds[batched] = time.perf_counter() - started
         print(
-            f"LITETime x5, 5 epochs, {precision}: one after the other {seconds[False]:.2f} s, "
-            f"together {seconds[True]:.2f} s: {seconds[False] / seconds[True]:.2f}x"
+            f"LITETime x5, {args.ensemble_epochs} epochs, {precision}: one after the other "
+            f"{seconds[False]:.2f} s, together {seconds[True]:.2f} s: "
+            f"{seconds[False] / seconds[True]:.2f}x"
         )
     return 1 if failures else 0
 
