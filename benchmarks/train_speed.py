@@ -85,6 +85,9 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--precisions", default="fp32,bf16", help="today's variants to time (fp32, bf16 or both)"
+    )
     parser.add_argument("--baseline-rev", help="git revision of the baseline (e.g. bc60db4)")
     parser.add_argument("--baseline", help="medians of an earlier run (--save-baseline FILE)")
     parser.add_argument("--save-baseline", help="write this run's baseline medians to FILE")
@@ -103,7 +106,10 @@ def main() -> None:
     models, datasets = args.models.split(","), args.datasets.split(",")
     saved = json.loads(Path(args.baseline).read_text()) if args.baseline else None
     source = _worktree(args.baseline_rev) if args.baseline_rev else None
-    variants = (["baseline"] if saved is None else []) + ["fp32", "bf16"]
+    precisions = args.precisions.split(",")
+    if not precisions or not set(precisions) <= {"fp32", "bf16"}:
+        parser.error(f"--precisions takes fp32, bf16 or fp32,bf16; got {args.precisions!r}")
+    variants = (["baseline"] if saved is None else []) + precisions
     runs: dict[str, list[dict]] = {}
     try:
         for model in models:
@@ -141,19 +147,23 @@ def main() -> None:
         f"(baseline {args.baseline_rev or args.baseline}):\n"
     )
     print(
-        "| model | dataset | batch x steps | baseline fp32 | fp32 | bf16 | fp32 speed-up "
-        "| bf16 speed-up |"
+        f"| model | dataset | batch x steps | baseline fp32 | {' | '.join(precisions)} | "
+        + " | ".join(f"{p} speed-up" for p in precisions)
+        + " |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---" * (4 + 2 * len(precisions)) + "|")
     for model in models:
         for dataset in datasets:
             key = f"{model}/{dataset}"
-            base, fp32, bf16 = baseline[key], medians[f"{key}/fp32"], medians[f"{key}/bf16"]
-            batch, steps = (runs[f"{key}/fp32"][0][k] for k in ("batch_size", "steps_per_epoch"))
-            cells = [f"{1000 * t:.1f} ms ({steps / t:.0f}/s)" for t in (base, fp32, bf16)]
+            base = baseline[key]
+            today = [medians[f"{key}/{p}"] for p in precisions]
+            first = runs[f"{key}/{precisions[0]}"][0]
+            batch, steps = first["batch_size"], first["steps_per_epoch"]
+            cells = [f"{1000 * t:.1f} ms ({steps / t:.0f}/s)" for t in (base, *today)]
             print(
-                f"| {model} | {dataset} | {batch} x {steps} | {' | '.join(cells)} "
-                f"| {base / fp32:.2f}x | {base / bf16:.2f}x |"
+                f"| {model} | {dataset} | {batch} x {steps} | {' | '.join(cells)} | "
+                + " | ".join(f"{base / t:.2f}x" for t in today)
+                + " |"
             )
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from sparsetsc.cli import main
+from sparsetsc.nn import kernels
 
 REQUIRED_FIT_FIELDS = {
     "dataset",
@@ -279,3 +281,45 @@ def test_fit_takes_a_precision_and_reports_what_ran(toy_root, capsys):
     with pytest.raises(SystemExit):
         main([*command.split(), "--precision", "fp16"])
     assert "invalid choice: 'fp16'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- first use
+KERNELS_MESSAGE = "compiling CPU kernels, first use only"
+
+
+def _fit_in_a_fresh_process(toy_root, cache_dir) -> subprocess.CompletedProcess:
+    command = (
+        f"fit --model lite --dataset Toy --data-root {toy_root} --epochs 1 --device cpu --quiet"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", "from sparsetsc.cli import main; raise SystemExit(main())"]
+        + command.split(),
+        env={**os.environ, "NUMBA_CACHE_DIR": str(cache_dir)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+
+
+def test_a_cold_cache_is_announced_once_and_a_warm_one_not(toy_root, tmp_path):
+    cold = _fit_in_a_fresh_process(toy_root, tmp_path / "numba")
+    assert cold.stderr.count(KERNELS_MESSAGE) == 1
+    assert KERNELS_MESSAGE not in cold.stdout  # stdout holds the result only
+    warm = _fit_in_a_fresh_process(toy_root, tmp_path / "numba")
+    assert KERNELS_MESSAGE not in warm.stderr
+    assert "torch_threads" in warm.stdout and "cpu" in warm.stdout
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_the_announcement_stays_off_json_runs(as_json, toy_root, monkeypatch, capsys):
+    # In this process the kernels are compiled already: pretend each is about to compile.
+    monkeypatch.setattr(kernels, "_will_compile", lambda kernel: True)
+    monkeypatch.setattr(kernels, "_prepared", set())
+    command = f"fit --model fcn --dataset Toy --data-root {toy_root} --epochs 1 --quiet"
+    assert main([*command.split(), *(["--json"] if as_json else [])]) == 0
+    captured = capsys.readouterr()
+    assert (KERNELS_MESSAGE in captured.err) is not as_json
+    if as_json:
+        result = json.loads(captured.out)
+        assert result["torch_threads"] >= 1 and result["cpu"]

@@ -39,8 +39,8 @@ from .cost import estimator_cost
 from .data import archive_datasets, check_labels_seen, list_datasets, load_dataset, load_train_test
 from .estimators import MODEL_PARAMS, MODELS, load
 from .export import ExportError
-from .nn.kernels import kernels_need_compiling
-from .train import DEFAULT_PRECISION, PRECISIONS, resolve_device
+from .nn.kernels import notify_before_compiling
+from .train import DEFAULT_PRECISION, PRECISIONS
 
 __all__ = ["main", "build_parser"]
 
@@ -283,10 +283,15 @@ def _run_fit(args: argparse.Namespace) -> int:
     # A test label that training never sees can never be predicted: say so before training.
     check_labels_seen(y_test, np.unique(y_train))
 
-    _announce_kernel_compiling(args.device, args.json)
-    probabilities, fit_seconds, predict_seconds = fit_and_predict(
-        estimator, X_train, y_train, X_test
-    )
+    # The first CPU fit of an install waits for numba: say why, once, off stdout.
+    if not args.json:
+        notify_before_compiling(_say_kernels_compile)
+    try:
+        probabilities, fit_seconds, predict_seconds = fit_and_predict(
+            estimator, X_train, y_train, X_test
+        )
+    finally:
+        notify_before_compiling(None)
     predictions = estimator.classes_[np.argmax(probabilities, axis=1)]
     result = {
         "dataset": args.dataset,
@@ -315,10 +320,8 @@ def _run_fit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _announce_kernel_compiling(device: str, as_json: bool) -> None:
-    # The first CPU fit of an install waits ~10 s for numba: say why, once, off stdout.
-    if not as_json and resolve_device(device).type == "cpu" and kernels_need_compiling():
-        print("compiling CPU kernels, first use only", file=sys.stderr, flush=True)
+def _say_kernels_compile() -> None:
+    print("compiling CPU kernels, first use only", file=sys.stderr, flush=True)
 
 
 def _training_summary(estimator: Any) -> dict[str, Any]:

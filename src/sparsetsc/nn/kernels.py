@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numba
 import numpy as np
@@ -36,7 +37,8 @@ from torch.nn import functional as F
 __all__ = [
     "autocast_dtype",
     "follow_torch_threads",
-    "kernels_need_compiling",
+    "notify_before_compiling",
+    "prepare_kernel",
     "autocast_on_cpu",
     "batch_norm_relu",
     "fast_kernels",
@@ -237,7 +239,7 @@ class _DepthwiseConv1d(torch.autograd.Function):
         taps = weight.detach().reshape(weight.shape[0], -1).contiguous()
         out = torch.empty_like(x)
         width = _scratch_length(x.shape[2])
-        follow_torch_threads()
+        prepare_kernel(_depthwise_rows)
         _depthwise_rows(x.numpy(), taps.numpy(), dilation, left, out.numpy(), _n_tasks(), width)
         ctx.save_for_backward(x, taps)
         ctx.dilation, ctx.left, ctx.weight_shape = dilation, left, weight.shape
@@ -249,13 +251,13 @@ class _DepthwiseConv1d(torch.autograd.Function):
         x, taps = ctx.saved_tensors
         grad = grad.contiguous().float()
         width = _scratch_length(x.shape[2])
-        follow_torch_threads()
         grad_x = grad_weight = None
         if ctx.needs_input_grad[0]:
             # The input gradient is the same convolution of grad with the taps reversed.
             span = (taps.shape[1] - 1) * ctx.dilation
             grad_x = torch.empty_like(x)
             reversed_taps = taps.flip(1).contiguous()
+            prepare_kernel(_depthwise_rows)
             _depthwise_rows(
                 grad.numpy(),
                 reversed_taps.numpy(),
@@ -267,6 +269,7 @@ class _DepthwiseConv1d(torch.autograd.Function):
             )
         if ctx.needs_input_grad[1]:
             grad_taps = torch.empty_like(taps)
+            prepare_kernel(_depthwise_tap_gradient)
             _depthwise_tap_gradient(
                 grad.numpy(), x.numpy(), ctx.dilation, ctx.left, grad_taps.numpy(), width
             )
@@ -379,7 +382,7 @@ class _BatchNormReLU(torch.autograd.Function):
         out = torch.empty_like(x)
         mean = torch.empty(n_channels, dtype=torch.float64)
         invstd = torch.empty(n_channels, dtype=torch.float64)
-        follow_torch_threads()
+        prepare_kernel(_bn_relu_forward)
         _bn_relu_forward(
             x.numpy(),
             gamma.numpy(),
@@ -400,7 +403,7 @@ class _BatchNormReLU(torch.autograd.Function):
         grad = grad.contiguous()
         grad_x = torch.empty_like(x)
         grad_gamma, grad_beta = torch.empty_like(gamma), torch.empty_like(gamma)
-        follow_torch_threads()
+        prepare_kernel(_bn_relu_backward)
         _bn_relu_backward(
             grad.numpy(),
             x.numpy(),
@@ -479,7 +482,7 @@ class _MaxPool3(torch.autograd.Function):
         x = x.detach().contiguous()
         out = torch.empty_like(x)
         which = torch.empty(x.shape, dtype=torch.int8)
-        follow_torch_threads()
+        prepare_kernel(_max_pool3_forward)
         _max_pool3_forward(x.numpy(), out.numpy(), which.numpy())
         ctx.save_for_backward(which)
         return out
@@ -490,7 +493,7 @@ class _MaxPool3(torch.autograd.Function):
         (which,) = ctx.saved_tensors
         grad = grad.contiguous()
         grad_x = torch.empty(grad.shape, dtype=grad.dtype)
-        follow_torch_threads()
+        prepare_kernel(_max_pool3_backward)
         _max_pool3_backward(grad.numpy(), which.numpy(), grad_x.numpy())
         return grad_x
 
@@ -502,30 +505,39 @@ def max_pool3(x: torch.Tensor) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------- first use
-_TRAINING_KERNELS = (
-    _depthwise_rows,
-    _depthwise_tap_gradient,
-    _bn_relu_forward,
-    _bn_relu_backward,
-    _max_pool3_forward,
-    _max_pool3_backward,
-)
+_compile_notice: Callable[[], None] | None = None
+_prepared: set[int] = set()
 
 
-def kernels_need_compiling() -> bool:
-    """Whether the first CPU training step here will compile kernels (about 10 s).
+def notify_before_compiling(notice: Callable[[], None] | None) -> None:
+    """Call ``notice()`` once, just before the first kernel this process must compile.
 
-    True when a training kernel is neither compiled in this process nor in numba's cache
-    for this source and numba version: on a fresh install, or after an upgrade.
+    A kernel compiles (a few seconds each, about 12 s for a whole Inception fit) when it
+    is neither compiled in this process nor in numba's cache for this source and numba
+    version: on a fresh install or after an upgrade. One loaded from the cache does not
+    call it. ``None`` turns the notice off.
     """
-    if numba.config.DISABLE_JIT:
+    global _compile_notice
+    _compile_notice = notice
+
+
+def prepare_kernel(kernel: Any) -> None:
+    """Before calling a numba ``kernel``: match torch's thread count, and give the
+    first-compile notice if this kernel is about to compile."""
+    global _compile_notice
+    follow_torch_threads()
+    if id(kernel) in _prepared:
+        return
+    _prepared.add(id(kernel))
+    if _compile_notice is not None and _will_compile(kernel):
+        notice, _compile_notice = _compile_notice, None
+        notice()
+
+
+def _will_compile(kernel: Any) -> bool:
+    if numba.config.DISABLE_JIT or kernel.signatures:
         return False
-    for kernel in _TRAINING_KERNELS:
-        if kernel.signatures:
-            continue
-        try:  # numba's cache index; empty when missing or stale
-            if not kernel._cache._cache_file._load_index():
-                return True
-        except Exception:  # noqa: BLE001 - a private API: assume the worst
-            return True
-    return False
+    try:  # numba's cache index for this source: empty when missing or stale
+        return not kernel._cache._cache_file._load_index()
+    except Exception:  # noqa: BLE001 - a private API: assume the worst
+        return True

@@ -26,7 +26,7 @@ from numba import njit, prange, uint64
 from torch import nn
 from torch.nn import functional as F
 
-from ..nn.kernels import follow_torch_threads
+from ..nn.kernels import prepare_kernel
 from ..nn.region_conv import RegionConv1d
 from ..nn.same_conv import SameConv1d
 
@@ -178,7 +178,7 @@ class SparseConv1d(nn.Module):
         indptr, offsets, values = self._compiled_plan(padded_length)
         rows = padded.detach().contiguous().numpy().reshape(n_batch, n_in * padded_length)
         out = np.empty((n_batch, self.weight.shape[0], length), dtype=np.float32)
-        follow_torch_threads()  # numba's thread count is per calling thread
+        prepare_kernel(_sparse_conv)  # numba's thread count is per calling thread
         _sparse_conv(rows, indptr, offsets, values, out)
         output = torch.from_numpy(out)
         return output if self.bias is None else output + self.bias.view(1, -1, 1)
