@@ -512,7 +512,7 @@ _prepared: set[int] = set()
 def notify_before_compiling(notice: Callable[[], None] | None) -> None:
     """Call ``notice()`` once, just before the first kernel this process must compile.
 
-    A kernel compiles (a few seconds each, about 12 s for a whole Inception fit) when it
+    A kernel compiles (a second or a few each, about 12 s for all of them) when it
     is neither compiled in this process nor in numba's cache for this source and numba
     version: on a fresh install or after an upgrade. One loaded from the cache does not
     call it. ``None`` turns the notice off.
