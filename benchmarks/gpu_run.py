@@ -20,7 +20,9 @@ travel to a machine that has no copy of the archive and no network. ``run`` unpa
   ``benchmarks/gpu_run_cpu.json``) the table gives the speed-up over it;
 * ``sweep``: ``sparsetsc study reproduce --budget full`` for InceptionTime,
   DSP-InceptionTime and the authors' uniform InceptionTime of 8 filters per branch (5-member
-  ensembles), dataset by dataset over the dev suite cheapest first, into ``--runs``. No job
+  ensembles, each member a job of its own, the first being the single Inception /
+  DSP-Inception job; an ensemble's result is written when its last member lands), dataset by
+  dataset over the dev suite cheapest first, into ``--runs``. No job
   starts after ``--deadline`` seconds (counted from this script's start); a job still
   running when the machine's time runs out is killed without leaving a result file (the
   store writes atomically). Each finished result file is added to ``OUT/results.tar`` as it
@@ -428,6 +430,11 @@ def sweep(
                 flush=True,
             )
 
+    def combined(ensemble: Any) -> None:
+        path = ensemble.result_path(runs)
+        shipped.add(path, path.relative_to(runs).as_posix())
+        print(f"[{time.time() - started:6.0f} s] wrote {ensemble} from its members", flush=True)
+
     summary = run_sweep(
         plan,
         data_root=str(args.data_root) if args.data_root else None,
@@ -435,11 +442,13 @@ def sweep(
         progress=False,
         deadline=deadline,
         on_outcome=landed,
+        on_combined=combined,
     )
     done = len(summary.outcomes) - len(summary.failed) - len(summary.skipped)
     print(
         f"sweep: {done} done, {len(summary.failed)} failed, {len(summary.skipped)} not started "
-        f"(deadline) in {summary.seconds:.0f} s; {len(shipped.added)} files in {out}",
+        f"(deadline), {len(summary.combined)} ensembles written from their members in "
+        f"{summary.seconds:.0f} s; {len(shipped.added)} files in {out}",
         flush=True,
     )
     return {

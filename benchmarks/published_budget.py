@@ -5,8 +5,11 @@
 Each chunk is ``sparsetsc study reproduce --budget full`` over the next ``--chunk`` datasets
 of the dev suite ordered by cost (``dev-by-cost``), into ``results/published-budget``, in the
 issue's order of scope: first LITE, DSP-LITE, its uniform-width control and MiniROCKET on
-every dataset, then DSN on the first ``--dsn-datasets``, then Inception and DSP-Inception on
-the first ``--inception-datasets``. Finished jobs are skipped, so a
+every dataset, then DSN on the first ``--dsn-datasets``, then the DSP paper's LITE
+ensembles (LITETime, DSP-LITETime and the authors' uniform LITETime of 16 filters, each
+member a job of its own, the first being the single LITE / DSP-LITE job) on the first
+``--ensemble-datasets``, then Inception and DSP-Inception on the first
+``--inception-datasets``. Finished jobs are skipped, so a
 killed run resumes where it stopped. After every chunk the folder's README is regenerated
 (``sparsetsc report``, options in its ``report.json``); commit the folder then, so nothing
 finished is lost. The project README's copy of the claims table is updated with it
@@ -24,6 +27,7 @@ from sparsetsc.bench.suites import DEV_BY_COST
 from sparsetsc.cli import main as sparsetsc
 
 LITE_FAMILY = "LITE,DSP-LITE,LITE (uniform width of DSP-LITE),MiniROCKET"
+LITE_ENSEMBLES = "LITETime,DSP-LITETime,LITETime (16 filters per branch)"
 INCEPTION_FAMILY = "Inception,DSP-Inception"
 
 #: The project README's copy of the claims table sits between these lines.
@@ -87,6 +91,9 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, default=len(DEV_BY_COST), help="how many")
     parser.add_argument("--dsn-datasets", type=int, default=30, help="DSN on the first N")
     parser.add_argument(
+        "--ensemble-datasets", type=int, default=30, help="the LITE ensembles on the first N"
+    )
+    parser.add_argument(
         "--inception-datasets",
         type=int,
         default=10,
@@ -112,6 +119,7 @@ def main() -> None:
     stages = (
         (LITE_FAMILY, datasets),
         ("DSN", datasets[: args.dsn_datasets]),
+        (LITE_ENSEMBLES, datasets[: args.ensemble_datasets]),
         (INCEPTION_FAMILY, datasets[: args.inception_datasets]),
     )
     chunks = [

@@ -533,6 +533,12 @@ def _run_plan(plan: Any, args: argparse.Namespace) -> int:
         f"before, {len(plan.failed_before)} skipped as failed before, "
         f"in {summary.seconds:.1f} s"
     )
+    if plan.ensembles or plan.ensembles_finished:
+        waiting = len(plan.ensembles) - len(summary.combined)
+        print(
+            f"ensembles of member jobs: {len(summary.combined)} written from their members, "
+            f"{len(plan.ensembles_finished)} written before, {waiting} waiting for members"
+        )
     return 1 if summary.failed or plan.failed_before else 0
 
 

@@ -17,6 +17,17 @@ from sparsetsc.bench.suites import DEV_BY_COST
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_run.py"
 VARIANTS = ("InceptionTime", "DSP-InceptionTime", UNIFORM_INCEPTIONTIME_8)
+#: Each ensemble's member jobs: the first is the single model's job.
+MEMBERS = {
+    "InceptionTime": "Inception",
+    "DSP-InceptionTime": "DSP-Inception",
+    UNIFORM_INCEPTIONTIME_8: "Inception (8 filters per branch)",
+}
+
+
+def _member_folders(variant: str) -> list[str]:
+    single = MEMBERS[variant]
+    return [single, *(f"{single} (member {k})" for k in range(2, 6))]
 
 
 @pytest.fixture(scope="module")
@@ -44,31 +55,36 @@ def test_sweep_unpacks_its_data_ships_each_result_and_stops_at_the_deadline(
     sweep = f"--phases sweep --data {pack} --data-root {data} --runs {runs} --epochs 1"
     assert _run(gpu_run, out, f"{sweep} --datasets TinyA") == 0
     assert (data / "TinyB" / "TinyB_TEST.tsv").is_file()  # the whole pack was unpacked
-    names = [f"{variant}/Predictions/TinyA/testResample0.csv" for variant in VARIANTS]
+    # Each ensemble's five members, then the ensemble written from them, in the study's order.
+    folders = [f for v in VARIANTS for f in (*_member_folders(v), v)]
+    names = [f"{folder}/Predictions/TinyA/testResample0.csv" for folder in folders]
     with tarfile.open(out / "results.tar") as tar:
-        assert tar.getnames() == names  # dataset by dataset, in the study's order
+        assert tar.getnames() == names
         tar.extractall(tmp_path / "back", filter="data")
-    results = {v: read_result(tmp_path / "back" / n) for v, n in zip(VARIANTS, names, strict=True)}
-    for result in results.values():
+    back = tmp_path / "back"
+    results = {v: read_result(back / v / "Predictions/TinyA/testResample0.csv") for v in VARIANTS}
+    for variant, result in results.items():
         meta = result.metadata
-        assert meta["estimator"].endswith("TimeClassifier") and meta["epochs"] == 1
-        assert len(meta["fitted"]["members"]) == 5  # 5-member ensembles
-        assert meta["device_resolved"] == "cpu" and meta["device_name"] == cpu_model()
+        assert meta["member_labels"] == _member_folders(variant) and meta["epochs"] == 1
+        assert meta["estimator"] in ("InceptionClassifier", "DSPClassifier")
+        assert meta["device"] == "cpu" and meta["cpu"] == cpu_model()
+    member = read_result(back / "Inception (member 2)/Predictions/TinyA/testResample0.csv")
+    assert member.metadata["device_resolved"] == "cpu" and member.metadata["member"] == 1
     assert results[UNIFORM_INCEPTIONTIME_8].metadata["params_override"] == {"n_filters": 8}
     assert results["DSP-InceptionTime"].metadata["fitted"]["compression_"]["trainable"] > 0
     log = json.loads((out / "sweep.json").read_text())
-    assert [entry["status"] for entry in log] == ["done"] * 3
+    assert [entry["status"] for entry in log] == ["done"] * 15
     # past its deadline the sweep starts nothing: TinyB is left for the next run
     capsys.readouterr()
     assert _run(gpu_run, out, f"{sweep} --datasets TinyA,TinyB --deadline 0") == 0
-    assert "0 done, 0 failed, 3 not started (deadline)" in capsys.readouterr().out
+    assert "0 done, 0 failed, 15 not started (deadline)" in capsys.readouterr().out
     assert not (runs / "InceptionTime" / "Predictions" / "TinyB").exists()
-    assert [e["status"] for e in json.loads((out / "sweep.json").read_text())] == ["skipped"] * 3
+    assert [e["status"] for e in json.loads((out / "sweep.json").read_text())] == ["skipped"] * 15
     # a fresh runs folder resumes from the tar a previous call brought back
     resumed = f"--phases sweep --data-root {data} --runs {tmp_path / 'resumed'} --epochs 1"
     resumed += f" --datasets TinyA --resume-from {out / 'results.tar'}"
     assert _run(gpu_run, tmp_path / "out2", resumed) == 0
-    assert "0 jobs to run, 3 finished before" in capsys.readouterr().out
+    assert "0 jobs to run, 15 finished before" in capsys.readouterr().out
 
 
 def test_speed_returns_epoch_times_ensembles_and_throughput(gpu_run, tmp_path, capsys):

@@ -10,6 +10,7 @@ import pytest
 
 import sparsetsc
 from sparsetsc.bench import Variant, make_estimator, plan_sweep, read_result
+from sparsetsc.bench.ensembles import member_label
 from sparsetsc.bench.studies import STUDIES, get_study
 from sparsetsc.cli import main
 from sparsetsc.report.study_sections import ANALYSES
@@ -59,7 +60,15 @@ def test_every_study_runs_end_to_end_and_writes_its_section(name, tiny_archive, 
     )
     assert main([*command.split(), *TINY[2:]]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"{n * len(study.variants)} jobs done, 0 failed")
+    # one job per variant, except ensembles of member jobs: one per member (the first may be
+    # a single-model variant's job), and their result written from the members'
+    folders = {v.name for v in study.variants if not v.members} | {
+        member_label(v.member_label, k) for v in study.variants for k in range(v.members)
+    }
+    assert out.startswith(f"{n * len(folders)} jobs done, 0 failed")
+    ensembles = [v for v in study.variants if v.members]
+    if ensembles:
+        assert f"ensembles of member jobs: {n * len(ensembles)} written from their members" in out
     section = out[out.index("## ") :]
     assert section.startswith(f"## {study.title} (`{name}`, cpu budget)")
     assert "Published:" in section and "missing" not in section
@@ -268,22 +277,41 @@ def test_a_study_keeping_models_refits_finished_jobs_without_one(tiny_archive, t
     assert not plan.to_run and len(plan.finished) == 1
 
 
-def test_reproduce_runs_the_dsp_papers_inception_ensembles_with_the_authors_uniform_control():
-    from sparsetsc.bench.studies import UNIFORM_INCEPTIONTIME_8
+def test_reproduce_runs_the_dsp_papers_ensembles_with_the_authors_uniform_controls():
+    from sparsetsc.bench.studies import UNIFORM_INCEPTIONTIME_8, UNIFORM_LITETIME_16
+    from sparsetsc.cost import estimator_cost
     from sparsetsc.cost.counting import count_parameters
     from sparsetsc.nn.inception import Inception, InceptionConfig
 
     study = get_study("reproduce")
     variants = {v.name: v for v in study.variants}
-    assert variants["InceptionTime"].model == "inceptiontime"
-    assert variants["DSP-InceptionTime"].model == "dsp-inceptiontime"
-    uniform = variants[UNIFORM_INCEPTIONTIME_8]
-    assert (uniform.model, dict(uniform.params), uniform.uniform_of) == (
-        "inceptiontime",
-        {"n_filters": 8},
-        "",
-    )
+    # 5-member ensembles as member jobs, the first member being the single model's job
+    expected = {
+        "LITETime": ("lite", {}, "LITE"),
+        "DSP-LITETime": ("dsp-lite", {}, "DSP-LITE"),
+        UNIFORM_LITETIME_16: ("lite", {"n_filters": 16}, "LITE (16 filters per branch)"),
+        "InceptionTime": ("inception", {}, "Inception"),
+        "DSP-InceptionTime": ("dsp-inception", {}, "DSP-Inception"),
+        UNIFORM_INCEPTIONTIME_8: (
+            "inception",
+            {"n_filters": 8},
+            "Inception (8 filters per branch)",
+        ),
+    }
+    for label, (model, params, single) in expected.items():
+        variant = variants[label]
+        assert (variant.model, dict(variant.params), variant.member_label) == (
+            model,
+            params,
+            single,
+        )
+        assert variant.members == 5 and not variant.uniform_of
+    for single in ("LITE", "DSP-LITE", "Inception", "DSP-Inception"):
+        assert variants[single].members == 0  # shared with the ensemble's first member
     assert {
+        ("DSP-LITETime", "LITETime"),
+        (UNIFORM_LITETIME_16, "LITETime"),
+        ("DSP-LITETime", UNIFORM_LITETIME_16),
         ("DSP-InceptionTime", "InceptionTime"),
         (UNIFORM_INCEPTIONTIME_8, "InceptionTime"),
         (UNIFORM_INCEPTIONTIME_8, "DSP-InceptionTime"),
@@ -296,9 +324,12 @@ def test_reproduce_runs_the_dsp_papers_inception_ensembles_with_the_authors_unif
         return count_parameters(network, True) - count_parameters(network.head, True)
 
     assert body(8) == 98_136 and 1 - body(8) / body(32) == pytest.approx(0.766, abs=1e-3)
-    # the ensembles' members are the ones the study asks for
-    member = make_estimator("inceptiontime", 0, params=dict(uniform.params))._member_template()
-    assert member.n_filters == 8 and member.bottleneck_size == 32
+    # LITE of 16 filters per branch: 58.5 % fewer trainable parameters, as the authors'
+    trainable = [make_estimator("lite", 0, params={"n_filters": f}) for f in (16, 32)]
+    X, y = np.zeros((4, 1, 64), np.float32), np.array([0, 1, 0, 1])
+    counts = [e.set_params(n_epochs=1).fit(X, y) for e in trainable]
+    small, full = (estimator_cost(e).params_trainable for e in counts)
+    assert 1 - small / full == pytest.approx(0.585, abs=1e-3)
     assert study.chosen_variants("DSP-InceptionTime") == (variants["DSP-InceptionTime"],)
     with pytest.raises(ValueError, match="has no variant Nope"):
         study.chosen_variants("Nope")

@@ -71,18 +71,30 @@ FITTED_SUMMARY = (
 )
 
 
-def job_seed(dataset: str, resample: int, policy: str = DEFAULT_SEED_POLICY) -> int:
+def job_seed(
+    dataset: str, resample: int, policy: str = DEFAULT_SEED_POLICY, member: int = 0
+) -> int:
     """The model seed (``random_state``) of a sweep job.
 
     ``"dataset"``: the first 31 bits of SHA-256 of ``"<dataset>/<resample>"``, the same on
     every machine and Python (unlike ``hash``), different across datasets and resamples.
     ``"resample"``: the resample id (tsml-eval's ``random_state = resample``).
+    ``member`` k > 0 (the k+1-th member of an ensemble run as separate jobs): the first 31
+    bits of SHA-256 of ``"<seed of member 0>/member <k>"``; member 0 has the plain seed, so
+    it is the single-model job of the same model.
     """
     if policy == "resample":
-        return int(resample)
-    if policy != "dataset":
+        seed = int(resample)
+    elif policy == "dataset":
+        digest = hashlib.sha256(f"{dataset}/{int(resample)}".encode()).digest()
+        seed = int.from_bytes(digest[:4], "big") >> 1
+    else:
         raise ValueError(f"seed policy must be one of {SEED_POLICIES}; got {policy!r}")
-    digest = hashlib.sha256(f"{dataset}/{int(resample)}".encode()).digest()
+    if member < 0:
+        raise ValueError(f"member must be >= 0; got {member}")
+    if member == 0:
+        return seed
+    digest = hashlib.sha256(f"{seed}/member {int(member)}".encode()).digest()
     return int.from_bytes(digest[:4], "big") >> 1
 
 
@@ -99,7 +111,8 @@ class Job:
     runs directory for the same dataset and resample, gives this job's estimator: its
     uniform-width control (``DSPClassifier.uniform_control``: the backbone at one width
     with as many trainable parameters as the pruned network), trained from scratch without
-    running the sparsity phase again.
+    running the sparsity phase again. ``member`` > 0 makes the job the ``member``-th extra
+    member of an ensemble run as separate jobs (see :func:`job_seed`).
     """
 
     model: str
@@ -113,11 +126,12 @@ class Job:
     precision: str = DEFAULT_PRECISION
     seed_policy: str = DEFAULT_SEED_POLICY
     uniform_of: str | None = None
+    member: int = 0
 
     @property
     def seed(self) -> int:
         """The model's ``random_state`` for this job."""
-        return job_seed(self.dataset, self.resample, self.seed_policy)
+        return job_seed(self.dataset, self.resample, self.seed_policy, self.member)
 
     @property
     def name(self) -> str:
@@ -257,6 +271,7 @@ def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: boo
     class_index = {label: index for index, label in enumerate(classes)}
     y_true = np.array([class_index[label] for label in y_test])
     y_pred = np.argmax(probabilities, axis=1)
+    member_accuracies = _member_accuracies(estimator, X_test, y_true)
     # Saved before the result: a result file that says so always has its model.
     model_saved = job.save_model and hasattr(estimator, "save")
     if model_saved:
@@ -269,6 +284,7 @@ def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: boo
         "params_override": dict(job.params),
         "seed": job.seed,
         "seed_policy": job.seed_policy,
+        "member": job.member,
         "uniform_of": job.uniform_of,
         "uniform_width": estimator.n_filters if job.uniform_of else None,
         **_cost(estimator),
@@ -276,6 +292,7 @@ def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: boo
         "predict_seconds": round(predict_seconds, 4),
         **_latency_ms(estimator, X_test),
         "fitted": _fitted_summary(estimator),
+        "member_accuracies": member_accuracies,
         "model_saved": model_saved,
         "classes": [str(label) for label in classes],
         "n_train": int(len(y_train)),
@@ -302,6 +319,18 @@ def _fit_and_write(job: Job, runs_dir: str, data_root: str | None, download: boo
         metadata=metadata,
     )
     return float(np.mean(y_true == y_pred))
+
+
+def _member_accuracies(estimator: Any, X_test: np.ndarray, y_true: np.ndarray) -> list | None:
+    # An ensemble's members, each alone on the test split: the report sets the ensemble's
+    # accuracy beside their mean and spread.
+    members = getattr(estimator, "estimators_", None)
+    if not members:
+        return None
+    return [
+        float(np.mean(np.argmax(member.predict_proba(X_test), axis=1) == y_true))
+        for member in members
+    ]
 
 
 def _uniform_control_of(job: Job, runs_dir: str) -> Any:

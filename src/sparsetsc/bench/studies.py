@@ -25,6 +25,7 @@ from .sweep import Variant
 __all__ = [
     "STUDIES",
     "UNIFORM_INCEPTIONTIME_8",
+    "UNIFORM_LITETIME_16",
     "UNIFORM_OF_DSP_LITE",
     "Budget",
     "Study",
@@ -218,12 +219,10 @@ _REPRODUCE_CPU = Budget(
         ("dsn", 100),
         ("inception", 300),
         ("dsp-inception", 300),
-        ("inceptiontime", 300),
-        ("dsp-inceptiontime", 300),
     ),
     "10 small UCR-2018 sets, resamples 0-2 (0 = official split), the other cpu studies' epochs "
-    "(LITE, Inception and InceptionTime 300, DSP-LITE, DSP-Inception and DSP-InceptionTime "
-    "300 per phase, DSN 100; published: 1500, 1500 + 1500, 1000), so their results are "
+    "(LITE and Inception 300, DSP-LITE and DSP-Inception 300 per phase, DSN 100, the same for "
+    "every ensemble member; published: 1500, 1500 + 1500, 1000), so their results are "
     "shared; a check of the pipeline, not a reproduction",
 )
 _REPRODUCE_FULL = Budget(
@@ -235,9 +234,11 @@ _REPRODUCE_FULL = Budget(
     "retrained from scratch; the uniform-width LITE at DSP-LITE's trainable size 1500; DSN "
     "1000 with the official flags; Inception 1500; DSP-Inception lambda 1e-5, 1500 + 1500; "
     "MiniROCKET in-run. Single models (the papers report 5-member ensembles: DSP on 128 UCR "
-    "sets, DSN on 85 UCR-2015 sets), except the DSP paper's Inception rows, also run as its "
-    "5-member ensembles: InceptionTime 1500, DSP-InceptionTime 1500 + 1500 per member, and "
-    "the authors' uniform control, InceptionTime of 8 filters per branch, 1500",
+    "sets, DSN on 85 UCR-2015 sets), and the DSP paper's 5-member ensembles, each member a "
+    "job of its own whose first member is the single model's job: LITETime and "
+    "InceptionTime (1500 per member), DSP-LITETime and DSP-InceptionTime (each member "
+    "pruned on its own, 1500 + 1500), and the authors' uniform controls, LITETime of 16 "
+    "filters and InceptionTime of 8 filters per branch (1500)",
 )
 #: Label of the reproduction's uniform-width LITE at each fitted DSP-LITE's size.
 UNIFORM_OF_DSP_LITE = "LITE (uniform width of DSP-LITE)"
@@ -246,6 +247,16 @@ UNIFORM_OF_DSP_LITE = "LITE (uniform width of DSP-LITE)"
 #: match for DSP-InceptionTime's 75 %). A fixed width, as the authors ran it, not a width
 #: taken from each fitted DSP model (that is ``dsp-ensembles``' ``widths="uniform"``).
 UNIFORM_INCEPTIONTIME_8 = "InceptionTime (8 filters per branch)"
+#: Label of the DSP authors' uniform control for LITETime: every member LITE with 16
+#: filters per branch instead of 32 (58.5 % fewer trainable parameters, their match for
+#: DSP-LITETime's 58.2 %), a fixed width as the authors ran it.
+UNIFORM_LITETIME_16 = "LITETime (16 filters per branch)"
+
+
+def _ensemble_of(label: str, single: str, model: str, **params: Any) -> Variant:
+    """A 5-member ensemble run as member jobs, its first member the job labelled ``single``."""
+    return Variant(label, model, tuple(sorted(params.items())), members=5, member_label=single)
+
 
 _NO_DSN_TABLES = (
     "The DSN paper's tables are not in our reference material (the reference "
@@ -428,11 +439,12 @@ STUDIES: dict[str, Study] = {
         Study(
             "reproduce",
             "Both papers at their published budgets: LITE, DSP-LITE, its uniform-width "
-            "control, DSN, Inception, DSP-Inception, MiniROCKET, and InceptionTime, "
-            "DSP-InceptionTime and the uniform InceptionTime of 8 filters as ensembles",
+            "control, DSN, Inception, DSP-Inception, MiniROCKET, and as ensembles LITETime, "
+            "DSP-LITETime, InceptionTime, DSP-InceptionTime and the authors' uniform "
+            "LITETime of 16 and InceptionTime of 8 filters",
             "DSP paper (LITE, DSP-LITE, uniform control, Inception, DSP-Inception; "
-            "InceptionTime, DSP-InceptionTime and the authors' uniform InceptionTime as "
-            "5-member ensembles) and DSN paper (DSN) main results, otherwise single models",
+            "LITETime, DSP-LITETime, InceptionTime, DSP-InceptionTime and the authors' "
+            "uniform controls as 5-member ensembles) and DSN paper (DSN) main results",
             archive="UCRArchive_2018",
             variants=(
                 _variant("LITE", "lite"),
@@ -442,9 +454,19 @@ STUDIES: dict[str, Study] = {
                 _variant("Inception", "inception"),
                 _variant("DSP-Inception", "dsp-inception"),
                 _variant("MiniROCKET", "minirocket"),
-                _variant("InceptionTime", "inceptiontime"),
-                _variant("DSP-InceptionTime", "dsp-inceptiontime"),
-                _variant(UNIFORM_INCEPTIONTIME_8, "inceptiontime", n_filters=8),
+                _ensemble_of("LITETime", "LITE", "lite"),
+                _ensemble_of("DSP-LITETime", "DSP-LITE", "dsp-lite"),
+                _ensemble_of(
+                    UNIFORM_LITETIME_16, "LITE (16 filters per branch)", "lite", n_filters=16
+                ),
+                _ensemble_of("InceptionTime", "Inception", "inception"),
+                _ensemble_of("DSP-InceptionTime", "DSP-Inception", "dsp-inception"),
+                _ensemble_of(
+                    UNIFORM_INCEPTIONTIME_8,
+                    "Inception (8 filters per branch)",
+                    "inception",
+                    n_filters=8,
+                ),
             ),
             budgets={"cpu": _REPRODUCE_CPU, "full": _REPRODUCE_FULL},
             published="Authors (5-member ensembles, 128 UCR sets): DSP removes 58.2 % of "
@@ -463,6 +485,9 @@ STUDIES: dict[str, Study] = {
                 ("DSN", "MiniROCKET"),
                 ("LITE", "MiniROCKET"),
                 ("DSP-Inception", "Inception"),
+                ("DSP-LITETime", "LITETime"),
+                (UNIFORM_LITETIME_16, "LITETime"),
+                ("DSP-LITETime", UNIFORM_LITETIME_16),
                 ("DSP-InceptionTime", "InceptionTime"),
                 (UNIFORM_INCEPTIONTIME_8, "InceptionTime"),
                 (UNIFORM_INCEPTIONTIME_8, "DSP-InceptionTime"),

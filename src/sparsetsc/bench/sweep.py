@@ -13,6 +13,9 @@ reported as skipped, writes nothing and runs when the sweep is resumed. A job al
 running at the deadline finishes (or is killed from outside, leaving no result file).
 With ``order="dataset"`` the jobs run dataset by dataset (every variant of the first
 dataset, then of the second, ...), so a sweep cut short holds complete comparisons.
+
+A variant with ``members`` is an ensemble run as separate jobs, one per member
+(:mod:`sparsetsc.bench.ensembles`); its result is written once all its members' are.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 
 from ..data import locate_dataset
 from ..train import DEFAULT_PRECISION, PRECISIONS
+from .ensembles import JobEnsemble, member_label
 from .jobs import DEFAULT_SEED_POLICY, SEED_POLICIES, Job, JobOutcome, run_job
 from .models import PEERS, available_models
 from .store import (
@@ -55,12 +59,19 @@ class Variant:
     then its uniform-width control, built from that variant's fitted model on each dataset
     and resample (so its size follows the DSP result without a second sparsity phase), and
     ``model`` is the backbone's key. Such variants run after every other job of the sweep.
+
+    ``members`` > 0: an ensemble of that many fits of ``model`` with ``params``, each a job
+    of its own whose results folder is ``member_label`` (the first member; a single-model
+    variant of that label shares it) or ``"<member_label> (member k)"``; the variant's own
+    result averages their probabilities (:class:`~sparsetsc.bench.ensembles.JobEnsemble`).
     """
 
     label: str
     model: str
     params: tuple[tuple[str, Any], ...] = ()
     uniform_of: str = ""
+    members: int = 0
+    member_label: str = ""
 
     @property
     def name(self) -> str:
@@ -79,6 +90,9 @@ class SweepPlan:
     corrupt: list[tuple[Job, str]] = field(default_factory=list)
     without_model: list[Job] = field(default_factory=list)  # finished, refit to keep the model
     stale_temporaries: int = 0
+    #: ensembles run as member jobs whose result is still to be written from the members'
+    ensembles: list[JobEnsemble] = field(default_factory=list)
+    ensembles_finished: list[JobEnsemble] = field(default_factory=list)
 
 
 @dataclass
@@ -93,6 +107,9 @@ class SweepSummary:
     def failed(self) -> list[JobOutcome]:
         return [o for o in self.outcomes if o.status == "failed"]
 
+    #: ensemble results written from their members' results by this sweep
+    combined: list[JobEnsemble] = field(default_factory=list)
+
     @property
     def skipped(self) -> list[JobOutcome]:
         """Jobs not started because the sweep's deadline had passed (nothing written)."""
@@ -102,6 +119,12 @@ class SweepSummary:
 def _check_budget(job: Job, metadata: dict[str, Any]) -> None:
     # A finished result at another budget is not this sweep's result: refuse, do not mix.
     asked = json.loads(json.dumps(dict(job.params)))  # as stored: tuples become lists
+    if metadata.get("ensemble_of"):
+        raise ValueError(
+            f"{job}: the runs directory holds there an ensemble combined from member jobs "
+            f"({metadata['ensemble_of']}); this sweep fits it as one model. Use another label "
+            "or runs directory."
+        )
     precision = metadata.get("precision", "fp32")  # results from before precision existed
     # Results from before the seed policy used random_state = resample.
     seed = metadata.get("seed", job.resample)
@@ -175,6 +198,7 @@ def plan_sweep(
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
         raise ValueError(f"two variants share the results folder {', '.join(duplicated)}")
+    _check_ensembles(variants)
     controls_of = _check_uniform_sources(variants)
     resamples = list(resamples)
     if not variants or not datasets or not resamples or min(resamples) < 0:
@@ -191,9 +215,33 @@ def plan_sweep(
     plan = SweepPlan(runs_dir, to_run=[])
     if runs_dir.exists():
         plan.stale_temporaries = remove_stale_temporaries(runs_dir)
+    planned: set[Path] = set()  # an ensemble's first member may be a variant's job too
     for variant in variants:
         for dataset in datasets:
             for resample in resamples:
+                if variant.members:
+                    members = tuple(
+                        Job(
+                            variant.model,
+                            dataset,
+                            resample,
+                            epochs_of(variant.model),
+                            variant.params,
+                            device,
+                            member_label(variant.member_label, k),
+                            save_models,
+                            precision,
+                            seed_policy,
+                            member=k,
+                        )
+                        for k in range(variant.members)
+                    )
+                    for job in members:
+                        if job.result_path(runs_dir) not in planned:
+                            planned.add(job.result_path(runs_dir))
+                            _sort_job(job, runs_dir, plan, retry_failed)
+                    _sort_ensemble(JobEnsemble(variant.name, members), runs_dir, plan)
+                    continue
                 # A DSP model is kept only while a uniform control still has to be built
                 # from it, so a finished result whose model was not kept (a results folder
                 # shipped without its models) is not fitted again for nothing.
@@ -217,7 +265,9 @@ def plan_sweep(
                     seed_policy,
                     variant.uniform_of or None,
                 )
-                _sort_job(job, runs_dir, plan, retry_failed)
+                if job.result_path(runs_dir) not in planned:
+                    planned.add(job.result_path(runs_dir))
+                    _sort_job(job, runs_dir, plan, retry_failed)
     if order == "dataset":  # stable: each dataset's variants keep the study's order
         position = {dataset: index for index, dataset in enumerate(datasets)}
         plan.to_run.sort(key=lambda job: (position[job.dataset], job.resample))
@@ -233,6 +283,54 @@ def _epochs_of(epochs: int | Mapping[str, int] | None) -> Callable[[str], int | 
     if per_model is not None:
         return per_model.get
     return lambda model: epochs
+
+
+def _check_ensembles(variants: list[Variant]) -> None:
+    """An ensemble variant names its members' label, and a single-model variant of that
+    label (whose jobs are its first members) is the same model with the same settings."""
+    by_name = {variant.name: variant for variant in variants}
+    for variant in variants:
+        if not variant.members:
+            continue
+        if variant.members < 2 or not variant.member_label or variant.uniform_of:
+            raise ValueError(
+                f"variant {variant.name!r}: an ensemble of member jobs needs members >= 2, a "
+                "member_label, and no uniform_of"
+            )
+        if any(character in variant.member_label for character in ",/\\\n"):
+            raise ValueError(
+                f"member label {variant.member_label!r} may not hold , / \\ or newlines"
+            )
+        labels = {member_label(variant.member_label, k) for k in range(variant.members)}
+        for label in labels & set(by_name):
+            single = by_name[label]
+            if (single.model, single.params, single.members, single.uniform_of) != (
+                variant.model,
+                variant.params,
+                0,
+                "",
+            ):
+                raise ValueError(
+                    f"variant {variant.name!r}: its member {label!r} is also a variant of the "
+                    f"sweep with other settings ({single.model} {dict(single.params)})"
+                )
+
+
+def _sort_ensemble(ensemble: JobEnsemble, runs_dir: Path, plan: SweepPlan) -> None:
+    path = ensemble.result_path(runs_dir)
+    if not path.exists():
+        plan.ensembles.append(ensemble)
+        return
+    metadata = read_result(path).metadata
+    found = (metadata.get("member_labels"), metadata.get("member_seeds"))
+    expected = ([job.name for job in ensemble.members], [job.seed for job in ensemble.members])
+    if found != expected:
+        raise ValueError(
+            f"{ensemble}: the runs directory holds a result there that is not this ensemble "
+            f"of member jobs (members {found[0]}, seeds {found[1]}; expected {expected[0]}, "
+            f"seeds {expected[1]}). Use another runs directory."
+        )
+    plan.ensembles_finished.append(ensemble)
 
 
 def _check_uniform_sources(variants: list[Variant]) -> dict[str, list[str]]:
@@ -370,6 +468,7 @@ def run_sweep(
     progress: bool = True,
     deadline: float | None = None,
     on_outcome: Callable[[JobOutcome], None] | None = None,
+    on_combined: Callable[[JobEnsemble], None] | None = None,
 ) -> SweepSummary:
     """Run the plan's remaining jobs; each writes its result (or failure record) itself.
 
@@ -379,7 +478,9 @@ def run_sweep(
     ``deadline``: a wall-clock time (``time.time()`` seconds) after which no job starts;
     the jobs left are ``skipped`` outcomes. ``on_outcome`` is called in this process with
     each outcome as it comes in (done, failed or skipped), e.g. to copy a finished result
-    elsewhere before the sweep ends.
+    elsewhere before the sweep ends. An ensemble of member jobs is written as soon as its
+    last member's result is (those whose members had all finished before, first);
+    ``on_combined`` is then called with it.
     """
     from tqdm.auto import tqdm
 
@@ -394,6 +495,17 @@ def run_sweep(
             return _local_outcomes(wave, runs_dir, data_root, n_jobs, deadline)
         return _dask_outcomes(wave, runs_dir, data_root, scheduler, n_jobs, deadline)
 
+    waiting, combined = list(plan.ensembles), []
+
+    def combine_ready() -> None:
+        for ensemble in [e for e in waiting if e.ready(runs_dir)]:
+            ensemble.combine(runs_dir)
+            waiting.remove(ensemble)
+            combined.append(ensemble)
+            if on_combined is not None:
+                on_combined(ensemble)
+
+    combine_ready()
     outcomes_iter = (outcome for wave in waves if wave for outcome in outcomes_of(wave))
     outcomes = []
     # tqdm shows done/total, elapsed and the remaining-time estimate.
@@ -402,6 +514,8 @@ def run_sweep(
             outcomes.append(outcome)
             if on_outcome is not None:
                 on_outcome(outcome)
+            if outcome.status == "done" and waiting:
+                combine_ready()
             bar.set_postfix_str(f"{outcome.job} {outcome.status}", refresh=False)
             bar.update(1)
-    return SweepSummary(plan, outcomes, time.perf_counter() - started)
+    return SweepSummary(plan, outcomes, time.perf_counter() - started, combined)

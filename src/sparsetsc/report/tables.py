@@ -14,6 +14,7 @@ from ..bench.store import CorruptResultError, iter_results, read_failure, read_r
 
 __all__ = [
     "COST_COLUMNS",
+    "MEMBER_COLUMNS",
     "PUBLISHED_SUFFIX",
     "SHAPE_COLUMNS",
     "accuracy_table",
@@ -49,6 +50,20 @@ SHAPE_COLUMNS = [
     "compression_all",
 ]
 
+#: Further columns of :func:`load_runs` for ensembles whose members were tested alone: their
+#: count and the mean, lowest and highest of the members' test accuracies.
+MEMBER_COLUMNS = ["n_members", "member_accuracy_mean", "member_accuracy_min", "member_accuracy_max"]
+
+
+def _members(meta: dict) -> dict:
+    accuracies = meta.get("member_accuracies") or []
+    return {
+        "n_members": len(accuracies) or None,
+        "member_accuracy_mean": float(np.mean(accuracies)) if accuracies else None,
+        "member_accuracy_min": min(accuracies) if accuracies else None,
+        "member_accuracy_max": max(accuracies) if accuracies else None,
+    }
+
 
 def _shape_and_compression(meta: dict) -> dict:
     compression = (meta.get("fitted") or {}).get("compression_") or {}
@@ -67,8 +82,11 @@ def load_runs(runs_dir: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.DataFr
     """Results, failures and corrupt files of a runs directory.
 
     Returns ``(results, failures, corrupt)``: one row per finished job (model, dataset,
-    resample, accuracy, the cost metadata and :data:`SHAPE_COLUMNS`), one row per failed
-    job, and the messages of files that could not be read.
+    resample, accuracy, the cost metadata, :data:`SHAPE_COLUMNS` and
+    :data:`MEMBER_COLUMNS`), one row per failed job, and the messages of files that could
+    not be read. The second and later members of an ensemble run as separate jobs are not
+    rows of their own: their ensemble's row holds their accuracies (the first member is
+    also the single model's result, so it stays).
     """
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
@@ -81,6 +99,8 @@ def load_runs(runs_dir: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.DataFr
             corrupt.append(str(err))
             continue
         meta = result.metadata
+        if meta.get("member", 0):
+            continue
         rows.append(
             {
                 "model": result.model,
@@ -90,6 +110,7 @@ def load_runs(runs_dir: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.DataFr
                 "epochs": meta.get("epochs"),
                 **{column: meta.get(column) for column in COST_COLUMNS},
                 **_shape_and_compression(meta),
+                **_members(meta),
             }
         )
     failures = []
@@ -105,7 +126,16 @@ def load_runs(runs_dir: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.DataFr
                 "error": error,
             }
         )
-    columns = ["model", "dataset", "resample", "accuracy", "epochs", *COST_COLUMNS, *SHAPE_COLUMNS]
+    columns = [
+        "model",
+        "dataset",
+        "resample",
+        "accuracy",
+        "epochs",
+        *COST_COLUMNS,
+        *SHAPE_COLUMNS,
+        *MEMBER_COLUMNS,
+    ]
     failure_columns = ["model", "dataset", "resample", "error"]
     return (
         pd.DataFrame(rows, columns=columns),
