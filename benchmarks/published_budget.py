@@ -29,6 +29,8 @@ from sparsetsc.cli import main as sparsetsc
 LITE_FAMILY = "LITE,DSP-LITE,LITE (uniform width of DSP-LITE),MiniROCKET"
 LITE_ENSEMBLES = "LITETime,DSP-LITETime,LITETime (16 filters per branch)"
 INCEPTION_FAMILY = "Inception,DSP-Inception"
+#: The stages in the order they run.
+STAGES = ("lite", "dsn", "lite-ensembles", "inception")
 
 #: The project README's copy of the claims table sits between these lines.
 CLAIMS_START = "<!-- claims table: copied from results/published-budget/README.md -->"
@@ -99,6 +101,11 @@ def main() -> None:
         default=10,
         help="Inception and DSP-Inception on the first N",
     )
+    parser.add_argument(
+        "--stages",
+        default=",".join(STAGES),
+        help=f"which stages to run, in their order (default: all of {', '.join(STAGES)})",
+    )
     parser.add_argument("--hours", type=float, help="start no chunk after this many hours")
     parser.add_argument(
         "--readme",
@@ -116,15 +123,20 @@ def main() -> None:
         return
     started = time.monotonic()
     datasets = list(DEV_BY_COST[: args.datasets])
-    stages = (
-        (LITE_FAMILY, datasets),
-        ("DSN", datasets[: args.dsn_datasets]),
-        (LITE_ENSEMBLES, datasets[: args.ensemble_datasets]),
-        (INCEPTION_FAMILY, datasets[: args.inception_datasets]),
-    )
+    stages = {
+        "lite": (LITE_FAMILY, datasets),
+        "dsn": ("DSN", datasets[: args.dsn_datasets]),
+        "lite-ensembles": (LITE_ENSEMBLES, datasets[: args.ensemble_datasets]),
+        "inception": (INCEPTION_FAMILY, datasets[: args.inception_datasets]),
+    }
+    chosen = [name.strip() for name in args.stages.split(",") if name.strip()]
+    if not chosen or set(chosen) - set(STAGES):
+        parser.error(f"--stages takes some of {', '.join(STAGES)}; got {args.stages!r}")
     chunks = [
         (variants, chunk)
-        for variants, names in stages
+        for name in STAGES
+        if name in chosen
+        for variants, names in [stages[name]]
         for chunk in (names[i : i + args.chunk] for i in range(0, len(names), args.chunk))
     ]
     for number, (variants, chunk) in enumerate(chunks, 1):
