@@ -233,3 +233,41 @@ def test_a_runs_directory_regenerates_its_own_readme(tmp_path, capsys):
     (runs / "report.json").write_text(json.dumps({"colour": "red"}))
     assert main(["report", str(runs)]) == 2
     assert "keys among out, markdown, against, published, title, intro" in capsys.readouterr().err
+
+
+def test_ensemble_claims_compare_ensembles_with_ensembles():
+    from sparsetsc.report.claims import DSP_LITETIME, LITETIME, UNIFORM_LITETIME_16
+
+    lite = np.linspace(0.80, 0.96, 9)
+    table = _table(lite, lite, lite)
+    claims = claims_table(table, _results([0.58] * 9)).set_index("claim")
+    ensemble_claims = [
+        "DSP-LITETime removes 58.2 % of LITETime's trainable parameters (55.8 % of all)",
+        "DSP-LITETime is as accurate as LITETime (no significant loss)",
+        "The uniform LITETime of 16 filters per branch loses significantly to LITETime",
+        "DSP-LITETime beats the uniform LITETime of 16 filters per branch",
+        "Our LITETime is the published LITETime",
+    ]
+    for claim in ensemble_claims:  # no ensemble among the runs: each says what it needs
+        assert claims.loc[claim, "verdict"] == "not tested", claim
+    # the ensembles: DSP-LITETime ties LITETime, the uniform LITETime-16 loses on all 9
+    table[LITETIME] = lite
+    table[DSP_LITETIME] = lite
+    table[UNIFORM_LITETIME_16] = lite - 0.001 * np.arange(1, 10)
+    table["LITETime (published)"] = lite + 0.001 * np.arange(1, 10)
+    members = _results([0.60] * 9).assign(model=DSP_LITETIME)  # the members' mean compression
+    results = pd.concat([_results([0.40] * 9), members], ignore_index=True)
+    claims = claims_table(table, results).set_index("claim")
+    assert claims.loc[ensemble_claims[0], "verdict"] == "reproduced"
+    assert (
+        claims.loc[ensemble_claims[0], "ours"]
+        == "60.0% / 58.0% (DSP-LITETime, mean of its members)"
+    )
+    assert claims.loc[ensemble_claims[1], "verdict"] == "reproduced"
+    assert claims.loc[ensemble_claims[2], "verdict"] == "reproduced"
+    assert claims.loc[ensemble_claims[2], "ours"] == "p = 0.00391, W/T/L 0/0/9"
+    assert claims.loc[ensemble_claims[3], "verdict"] == "reproduced"
+    assert claims.loc[ensemble_claims[4], "verdict"] == "not reproduced (significantly different)"
+    # the single-model rows still read the single models: DSP-LITE removes 40 % only
+    single = "DSP removes 58.2 % of LITE's trainable parameters (55.8 % of all)"
+    assert claims.loc[single, "verdict"] == "not reproduced (lower)"

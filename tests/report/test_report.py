@@ -140,3 +140,56 @@ def test_report_shows_the_spread_over_resamples(tmp_path):
     assert report.ranks.loc["Alpha", "mean per-dataset std"] == pytest.approx(0.2 / np.sqrt(2))
     assert report.ranks.loc["Beta", "std over resamples"] == pytest.approx(0.0)
     assert "std over resamples" in (tmp_path / "out" / "report.md").read_text()
+
+
+def _write_ensemble(runs) -> None:
+    """Alpha as an ensemble of 3 member jobs: the members' own files (the 2nd and 3rd
+    marked as members) and the ensemble's file with their accuracies."""
+    members = {"D1": [0.9, 0.7, 0.8], "D2": [0.6, 0.6, 0.6], "D3": [1.0, 0.8, 0.6]}
+    ensemble = {"D1": 0.9, "D2": 0.5, "D3": 1.0}
+    for dataset, accuracies in members.items():
+        for k, accuracy in enumerate(accuracies):
+            label = "Alpha" if k == 0 else f"Alpha (member {k + 1})"
+            _write_one(runs, label, dataset, accuracy, {"member": k})
+        _write_one(runs, "AlphaTime", dataset, ensemble[dataset], {"member_accuracies": accuracies})
+
+
+def _write_one(runs, model, dataset, accuracy, metadata) -> None:
+    correct = round(accuracy * 10)
+    y_pred = np.array([0] * correct + [1] * (10 - correct))
+    write_result(
+        result_path(runs, model, dataset, 0),
+        dataset=dataset,
+        model=model,
+        resample=0,
+        y_true=np.zeros(10, dtype=int),
+        y_pred=y_pred,
+        probabilities=np.eye(2)[y_pred],
+        metadata={"params": 10, "macs": 100, **metadata},
+    )
+
+
+def test_an_ensemble_is_shown_beside_its_members(tmp_path):
+    runs = tmp_path / "runs"
+    _write_ensemble(runs)
+    report = build_report(runs, tmp_path / "out")
+    # the 2nd and 3rd members are not models of their own; the 1st is the single Alpha
+    assert sorted(report.accuracy.columns) == ["Alpha", "AlphaTime"]
+    row = report.ensembles.loc["AlphaTime"]
+    assert (row["datasets"], row["members"]) == (3, 3)
+    assert row["ensemble"] == pytest.approx(0.8)
+    assert row["members' mean"] == pytest.approx((0.8 + 0.6 + 0.8) / 3)
+    assert row["best member"] == pytest.approx((0.9 + 0.6 + 1.0) / 3)
+    assert row["worst member"] == pytest.approx((0.7 + 0.6 + 0.6) / 3)
+    assert (row["wins"], row["ties"], row["losses"]) == (2, 0, 1)  # D1, D3 up; D2 down
+    spread = report.member_spread.loc[("AlphaTime", "D3")]
+    assert spread["ensemble"] == 1.0 and spread["member range"] == pytest.approx(0.4)
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert "## Ensembles and their members" in text and "## Member spread per dataset" in text
+    assert "| AlphaTime | D3 | 1.0000 | 0.8000 | 0.6000 | 1.0000 | 0.4000 |" in text
+    assert pd.read_csv(tmp_path / "out" / "member_spread.csv").shape == (3, 7)
+    # a sweep without ensembles has neither section
+    plain = tmp_path / "plain"
+    _write_fixture(plain)
+    build_report(plain, tmp_path / "out2")
+    assert "Ensembles and their members" not in (tmp_path / "out2" / "report.md").read_text()

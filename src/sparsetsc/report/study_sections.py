@@ -419,6 +419,18 @@ _SEED_POLICY_TEXT = {
 }
 
 
+def _variant_text(variant: Any) -> str:
+    text = f"**{variant.name}** = `{variant.model}`"
+    if variant.params:
+        text += " with " + ", ".join(f"{k}={val!r}" for k, val in variant.params)
+    if variant.members:
+        text += (
+            f", {variant.members} members averaged, each a job of its own (the first is "
+            f"{variant.member_label})"
+        )
+    return text
+
+
 def study_section(
     study: Study,
     budget_name: str,
@@ -443,13 +455,7 @@ def study_section(
         f"split). Model seeds: {_SEED_POLICY_TEXT[budget.seed_policy]}. Epochs: {epochs}. "
         f"Precision: {budget.precision}. Selection: training loss; no test data in any choice.",
         "",
-        "Variants: "
-        + "; ".join(
-            f"**{v.name}** = `{v.model}`"
-            + (" with " + ", ".join(f"{k}={val!r}" for k, val in v.params) if v.params else "")
-            for v in study.variants
-        )
-        + ".",
+        "Variants: " + "; ".join(_variant_text(v) for v in study.variants) + ".",
         "",
         markdown(tables["summary"]),
         "",

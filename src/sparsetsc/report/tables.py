@@ -20,7 +20,9 @@ __all__ = [
     "accuracy_table",
     "cost_table",
     "load_runs",
+    "ensemble_summary",
     "markdown",
+    "member_spread",
     "pairwise_table",
     "rank_summary",
     "resample_spread",
@@ -191,6 +193,51 @@ def resample_spread(results: pd.DataFrame, datasets: Sequence[str] | None = None
     )
     spread.index.name = "method"
     return spread
+
+
+def _ensembles(results: pd.DataFrame) -> pd.DataFrame:
+    return results.dropna(subset=["member_accuracy_mean"])
+
+
+def ensemble_summary(results: pd.DataFrame) -> pd.DataFrame:
+    """Per ensemble whose members were tested alone: its mean accuracy beside its members'
+    (mean, best and worst member per dataset, averaged over datasets), the gain of
+    ensembling, and the ensemble's W/T/L and Wilcoxon p against its members' mean."""
+    rows = {}
+    for model, own in _ensembles(results).groupby("model"):
+        per_dataset = own.groupby("dataset")[
+            ["accuracy", "member_accuracy_mean", "member_accuracy_min", "member_accuracy_max"]
+        ].mean()
+        ensemble, members = per_dataset["accuracy"], per_dataset["member_accuracy_mean"]
+        difference = ensemble.to_numpy() - members.to_numpy()
+        rows[model] = {
+            "datasets": len(per_dataset),
+            "members": int(own["n_members"].max()),
+            "ensemble": ensemble.mean(),
+            "members' mean": members.mean(),
+            "gain": float(np.mean(difference)),
+            "best member": per_dataset["member_accuracy_max"].mean(),
+            "worst member": per_dataset["member_accuracy_min"].mean(),
+            "wins": int((difference > 0).sum()),
+            "ties": int((difference == 0).sum()),
+            "losses": int((difference < 0).sum()),
+            "wilcoxon p": wilcoxon_p(ensemble.to_numpy(), members.to_numpy()),
+        }
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = "model"
+    return frame
+
+
+def member_spread(results: pd.DataFrame) -> pd.DataFrame:
+    """Per ensemble and dataset (mean over resamples): the ensemble's accuracy and its
+    members' mean, lowest and highest accuracy, and their range."""
+    own = _ensembles(results)
+    table = own.groupby(["model", "dataset"])[
+        ["accuracy", "member_accuracy_mean", "member_accuracy_min", "member_accuracy_max"]
+    ].mean()
+    table.columns = ["ensemble", "members' mean", "worst member", "best member"]
+    table["member range"] = table["best member"] - table["worst member"]
+    return table
 
 
 def wilcoxon_p(a: np.ndarray, b: np.ndarray) -> float:
