@@ -9,7 +9,9 @@ every dataset, then DSN on the first ``--dsn-datasets``, then the DSP paper's LI
 ensembles (LITETime, DSP-LITETime and the authors' uniform LITETime of 16 filters, each
 member a job of its own, the first being the single LITE / DSP-LITE job) on the first
 ``--ensemble-datasets``, then Inception and DSP-Inception on the first
-``--inception-datasets``. Finished jobs are skipped, so a
+``--inception-datasets``, then DSN with the official UEA settings (59 filters, density 0.1)
+beside LITETime on the local UEA sets (``dsn-multivariate``, official split, into
+``--uea-runs`` from ``--uea-root``). Finished jobs are skipped, so a
 killed run resumes where it stopped. After every chunk the folder's README is regenerated
 (``sparsetsc report``, options in its ``report.json``); commit the folder then, so nothing
 finished is lost. The project README's copy of the claims table is updated with it
@@ -22,15 +24,19 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import NamedTuple
 
+from sparsetsc.bench.studies import UEA
 from sparsetsc.bench.suites import DEV_BY_COST
 from sparsetsc.cli import main as sparsetsc
 
 LITE_FAMILY = "LITE,DSP-LITE,LITE (uniform width of DSP-LITE),MiniROCKET"
 LITE_ENSEMBLES = "LITETime,DSP-LITETime,LITETime (16 filters per branch)"
 INCEPTION_FAMILY = "Inception,DSP-Inception"
+#: DSN with the official UEA settings beside LITETime, on the UEA sets (dsn-multivariate).
+DSN_UEA = "DSN (UEA settings),LITETime"
 #: The stages in the order they run.
-STAGES = ("lite", "dsn", "lite-ensembles", "inception")
+STAGES = ("lite", "dsn", "lite-ensembles", "inception", "dsn-uea")
 
 #: The project README's copy of the claims table sits between these lines.
 CLAIMS_START = "<!-- claims table: copied from results/published-budget/README.md -->"
@@ -55,26 +61,39 @@ def sync_readme(results: Path, readme: Path) -> None:
     readme.write_text("\n".join([*lines[: start + 1], *table, *lines[end:]]) + "\n")
 
 
-def _study(datasets: list[str], variants: str, args: argparse.Namespace) -> int:
+class Stage(NamedTuple):
+    """One stage: a study's variants over datasets, into a runs directory."""
+
+    study: str
+    variants: str
+    datasets: list[str]
+    runs: str
+    data_root: str | None
+    seeds: int | None = None  # None: the budget's (1 for reproduce)
+
+
+def _study(stage: Stage, datasets: list[str], args: argparse.Namespace) -> int:
     command = [
         "study",
-        "reproduce",
+        stage.study,
         "--budget",
         "full",
         "--runs",
-        args.runs,
+        stage.runs,
         "--datasets",
         ",".join(datasets),
         "--variants",
-        variants,
+        stage.variants,
         "--out",
         args.sections,
         "--n-jobs",
         str(args.n_jobs),
         "--quiet",
     ]
-    if args.data_root:
-        command += ["--data-root", args.data_root]
+    if stage.seeds is not None:
+        command += ["--seeds", str(stage.seeds)]
+    if stage.data_root:
+        command += ["--data-root", stage.data_root]
     return sparsetsc(command)
 
 
@@ -101,6 +120,8 @@ def main() -> None:
         default=10,
         help="Inception and DSP-Inception on the first N",
     )
+    parser.add_argument("--uea-root", help="archive folder of the UEA sets (dsn-uea stage)")
+    parser.add_argument("--uea-runs", default="results/published-budget-uea")
     parser.add_argument(
         "--stages",
         default=",".join(STAGES),
@@ -123,29 +144,43 @@ def main() -> None:
         return
     started = time.monotonic()
     datasets = list(DEV_BY_COST[: args.datasets])
+
+    def reproduce(variants: str, names: list[str]) -> Stage:
+        return Stage("reproduce", variants, names, args.runs, args.data_root)
+
     stages = {
-        "lite": (LITE_FAMILY, datasets),
-        "dsn": ("DSN", datasets[: args.dsn_datasets]),
-        "lite-ensembles": (LITE_ENSEMBLES, datasets[: args.ensemble_datasets]),
-        "inception": (INCEPTION_FAMILY, datasets[: args.inception_datasets]),
+        "lite": reproduce(LITE_FAMILY, datasets),
+        "dsn": reproduce("DSN", datasets[: args.dsn_datasets]),
+        "lite-ensembles": reproduce(LITE_ENSEMBLES, datasets[: args.ensemble_datasets]),
+        "inception": reproduce(INCEPTION_FAMILY, datasets[: args.inception_datasets]),
+        # the official split only, as the UCR stages
+        "dsn-uea": Stage(
+            "dsn-multivariate", DSN_UEA, list(UEA), args.uea_runs, args.uea_root, seeds=1
+        ),
     }
     chosen = [name.strip() for name in args.stages.split(",") if name.strip()]
     if not chosen or set(chosen) - set(STAGES):
         parser.error(f"--stages takes some of {', '.join(STAGES)}; got {args.stages!r}")
+    if "dsn-uea" in chosen and not args.uea_root:
+        parser.error("the dsn-uea stage needs --uea-root, the UEA archive folder")
     chunks = [
-        (variants, chunk)
+        (stage, chunk)
         for name in STAGES
         if name in chosen
-        for variants, names in [stages[name]]
-        for chunk in (names[i : i + args.chunk] for i in range(0, len(names), args.chunk))
+        for stage in [stages[name]]
+        for chunk in (
+            stage.datasets[i : i + args.chunk] for i in range(0, len(stage.datasets), args.chunk)
+        )
     ]
-    for number, (variants, chunk) in enumerate(chunks, 1):
+    for number, (stage, chunk) in enumerate(chunks, 1):
         if args.hours is not None and time.monotonic() - started > 3600 * args.hours:
             print(f"stopping after {args.hours} h; rerun to continue")
             break
-        print(f"chunk {number}/{len(chunks)}, {variants}: {', '.join(chunk)}", flush=True)
-        _study(chunk, variants, args)
-        sparsetsc(["report", args.runs])
+        print(f"chunk {number}/{len(chunks)}, {stage.variants}: {', '.join(chunk)}", flush=True)
+        _study(stage, chunk, args)
+        sparsetsc(["report", stage.runs])
+        if stage.runs != args.runs:
+            continue
         readme = Path(args.readme)
         if readme.is_file() and CLAIMS_START in readme.read_text():  # the project's README
             sync_readme(Path(args.runs), readme)

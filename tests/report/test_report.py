@@ -193,3 +193,14 @@ def test_an_ensemble_is_shown_beside_its_members(tmp_path):
     _write_fixture(plain)
     build_report(plain, tmp_path / "out2")
     assert "Ensembles and their members" not in (tmp_path / "out2" / "report.md").read_text()
+
+
+def test_an_equal_length_uea_set_meets_its_published_name(tmp_path):
+    runs = tmp_path / "runs"
+    for dataset in ("D1_eq", "D2"):
+        _write_one(runs, "Alpha", dataset, 0.9, {})
+    published = tmp_path / "published"
+    _write_published(published)
+    report = build_report(runs, tmp_path / "out", ["OS-CNN"], published)
+    column = report.accuracy["OS-CNN (published)"]
+    assert column["D1_eq"] == pytest.approx(0.95) and column["D2"] == pytest.approx(0.90)

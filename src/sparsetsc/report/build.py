@@ -304,6 +304,13 @@ def _write_html(report: Report, title: str, path: Path) -> None:
     write_atomic(path, "\n".join(parts))
 
 
+def _published_name(dataset: str, published: pd.Index) -> str:
+    # The UEA archive's "<name>_eq" is <name> padded to equal length, the version deep
+    # models are run on; published tables list it under <name>.
+    base = dataset.removesuffix("_eq")
+    return base if dataset not in published and base in published else dataset
+
+
 def build_report(
     runs_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str] | None = None,
@@ -334,7 +341,9 @@ def build_report(
         resamples = sorted(results["resample"].unique().tolist())
         for method in against:
             column = published_accuracy(published, method, resamples)
-            table[method.partition("@")[0] + PUBLISHED_SUFFIX] = column.reindex(table.index)
+            table[method.partition("@")[0] + PUBLISHED_SUFFIX] = column.reindex(
+                [_published_name(dataset, column.index) for dataset in table.index]
+            ).to_numpy()
     out = Path(out_dir) if out_dir is not None else Path(runs_dir) / "report"
     if out.exists() and not out.is_dir():
         raise ValueError(f"report output {out} exists and is not a directory")
