@@ -14,6 +14,7 @@ from sparsetsc.report import build_report, report_defaults
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results" / "published-budget"
+UEA_RESULTS = ROOT / "results" / "published-budget-uea"
 METADATA = (
     "params",
     "params_nonzero",
@@ -41,8 +42,9 @@ def test_folder_is_small_and_its_published_tables_cover_the_dev_suite():
         assert set(DEV) <= set(accuracy.dropna().index), method
 
 
-def test_every_result_parses_with_its_metadata():
-    paths = list(iter_results(RESULTS))
+@pytest.mark.parametrize("folder", [RESULTS, UEA_RESULTS], ids=["ucr", "uea"])
+def test_every_result_parses_with_its_metadata(folder):
+    paths = list(iter_results(folder))
     for path in paths:
         result = read_result(path)
         meta = result.metadata
@@ -54,12 +56,13 @@ def test_every_result_parses_with_its_metadata():
         pytest.skip("no published-budget results committed yet")
 
 
-def test_readme_is_regenerated_from_the_files(tmp_path):
-    if not list(iter_results(RESULTS)):
+@pytest.mark.parametrize("folder", [RESULTS, UEA_RESULTS], ids=["ucr", "uea"])
+def test_readme_is_regenerated_from_the_files(folder, tmp_path):
+    if not list(iter_results(folder)):
         pytest.skip("no published-budget results committed yet")
-    defaults = report_defaults(RESULTS)
+    defaults = report_defaults(folder)
     build_report(
-        RESULTS,
+        folder,
         tmp_path,
         defaults["against"],
         defaults["published"],
@@ -67,7 +70,42 @@ def test_readme_is_regenerated_from_the_files(tmp_path):
         markdown_name="README.md",
         intro=defaults["intro"],
     )
-    assert (tmp_path / "README.md").read_text() == (RESULTS / "README.md").read_text()
+    assert (tmp_path / "README.md").read_text() == (folder / "README.md").read_text()
+
+
+def test_every_ensemble_is_the_average_of_its_committed_members():
+    ensembles = [
+        (path, result)
+        for path in iter_results(RESULTS)
+        for result in [read_result(path)]
+        if result.metadata.get("ensemble_of")
+    ]
+    if not ensembles:
+        pytest.skip("no ensembles of member jobs committed yet")
+    for path, ensemble in ensembles:
+        meta = ensemble.metadata
+        members = [
+            read_result(RESULTS / label / "Predictions" / ensemble.dataset / path.name)
+            for label in meta["member_labels"]
+        ]
+        assert meta["n_members"] == len(members) == 5, path
+        assert meta["member_seeds"] == [m.metadata["seed"] for m in members], path
+        assert len(set(meta["member_seeds"])) == 5, path
+        assert meta["member_accuracies"] == [m.accuracy for m in members], path
+        mean = sum(m.probabilities for m in members) / len(members)
+        assert abs(ensemble.probabilities - mean).max() < 1e-9, path
+        assert meta["params"] == sum(m.metadata["params"] for m in members), path
+
+
+def test_uea_published_tables_cover_its_sets():
+    from sparsetsc.bench.studies import UEA
+
+    defaults = report_defaults(UEA_RESULTS)
+    published = load_published(defaults["published"])
+    names = {name.removesuffix("_eq") for name in UEA}
+    for method in defaults["against"]:
+        accuracy = published_accuracy(published, method, [0])
+        assert names <= set(accuracy.dropna().index), method
 
 
 def _claims_table(markdown: str, after: str) -> list[str]:

@@ -101,3 +101,16 @@ def test_one_ensemble_kind_never_reads_the_others_result(tmp_path, tiny_archive)
     other_members = Variant("FCNTime", "fcn", TINY_FCN, members=3, member_label="FCN small")
     with pytest.raises(ValueError, match="not this ensemble"):
         _plan(runs, tiny_archive, variants=(other_members,))
+
+
+def test_a_corrupt_ensemble_result_is_written_again_from_its_members(tmp_path, tiny_archive):
+    runs = tmp_path / "runs"
+    run_sweep(_plan(runs, tiny_archive), data_root=str(tiny_archive), progress=False)
+    path = runs / "FCNTime" / "Predictions" / "TinyA" / "testResample0.csv"
+    good = path.read_text()
+    path.write_text(good[: len(good) // 2])
+    plan = _plan(runs, tiny_archive)
+    assert plan.to_run == [] and len(plan.ensembles) == 1
+    summary = run_sweep(plan, data_root=str(tiny_archive), progress=False)
+    assert len(summary.combined) == 1 and path.read_text() == good
+    assert len(list(path.parent.glob("*.corrupt-*"))) == 1

@@ -321,7 +321,12 @@ def _sort_ensemble(ensemble: JobEnsemble, runs_dir: Path, plan: SweepPlan) -> No
     if not path.exists():
         plan.ensembles.append(ensemble)
         return
-    metadata = read_result(path).metadata
+    try:
+        metadata = read_result(path).metadata
+    except CorruptResultError:  # written again from its members
+        path.rename(path.with_suffix(f".corrupt-{int(time.time())}"))
+        plan.ensembles.append(ensemble)
+        return
     found = (metadata.get("member_labels"), metadata.get("member_seeds"))
     expected = ([job.name for job in ensemble.members], [job.seed for job in ensemble.members])
     if found != expected:
