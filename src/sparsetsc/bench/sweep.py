@@ -216,7 +216,8 @@ def plan_sweep(
     if runs_dir.exists():
         plan.stale_temporaries = remove_stale_temporaries(runs_dir)
     planned: set[Path] = set()  # an ensemble's first member may be a variant's job too
-    for variant in variants:
+    # Single-model variants first: a shared job is planned as theirs (e.g. kept for a control).
+    for variant in sorted(variants, key=lambda v: v.members > 0):
         for dataset in datasets:
             for resample in resamples:
                 if variant.members:
