@@ -38,6 +38,9 @@ from typing import Any
 
 import numpy as np
 
+from .._files import follow_umask
+from .._files import write_atomic as _write_atomic
+
 __all__ = [
     "CorruptResultError",
     "Result",
@@ -91,18 +94,9 @@ def failure_path(runs_dir: str | os.PathLike[str], model: str, dataset: str, res
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that ``path`` is either absent or complete."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=_TEMP_PREFIX + path.name)
-    try:
-        with os.fdopen(handle, "w") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write ``text`` to ``path`` so that ``path`` is either absent or complete (a
+    temporary file a killed sweep leaves is removed by :func:`remove_stale_temporaries`)."""
+    _write_atomic(path, text, prefix=_TEMP_PREFIX)
 
 
 def remove_stale_temporaries(runs_dir: str | os.PathLike[str]) -> int:
@@ -297,6 +291,7 @@ class ResultsTar:
                     archive.add(path, arcname=arcname, recursive=False)
                 file.flush()
                 os.fsync(file.fileno())
+            follow_umask(temporary)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise

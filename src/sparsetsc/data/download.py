@@ -38,6 +38,8 @@ import platformdirs
 from aeon.datasets.tsc_datasets import tsc_zenodo
 from tqdm.auto import tqdm
 
+from .._files import follow_umask
+
 __all__ = [
     "ARCHIVE_URL_ENV",
     "CACHE_ENV",
@@ -359,6 +361,7 @@ def download_dataset(
                 f"the record at {record_url} does not hold {name}_TRAIN and {name}_TEST "
                 f"(.ts or .tsv); it holds: {found}"
             )
+        follow_umask(folder)  # parts of it may sit in mkdtemp's private folder
         try:
             os.replace(folder, target)
         except OSError:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from safetensors.torch import load_file, save_file
 
+from .._files import follow_umask
 from .._version import __version__
 from ..nn import build_network, network_config
 from ..train import resolve_device
@@ -49,6 +50,7 @@ def _write_atomically(target: Path, write: Any) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         write(staging)
+        follow_umask(staging)  # mkdtemp made it private
         if target.exists():
             if not target.is_dir() or (not (target / _CONFIG).is_file() and any(target.iterdir())):
                 raise FileExistsError(

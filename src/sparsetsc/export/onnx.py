@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._files import follow_umask
 from .._version import __version__
 from ..data.validation import check_X
 from ..sparse.inference import trim_regions
@@ -225,6 +226,7 @@ def export_onnx(
                 f"the ONNX model differs from PyTorch by {max_abs_diff:.3g} in probability "
                 f"(tolerance {TOLERANCE}); nothing written"
             )
+        follow_umask(staging)  # mkstemp made it private
         os.replace(staging, target)
     finally:
         if os.path.exists(staging):
