@@ -218,6 +218,53 @@ def test_fit_refuses_to_overwrite_a_foreign_directory_before_training(toy_root, 
     assert [p.name for p in foreign.iterdir()] == ["keep.txt"]
 
 
+def test_fit_replaces_a_saved_model_only_when_asked(toy_root, tmp_path, capsys):
+    out = tmp_path / "model"
+    fit = f"fit --model fcn --dataset Toy --data-root {toy_root} --epochs 1 --out {out} --quiet"
+    assert main(fit.split()) == 0
+    saved = (out / "config.json").read_text()
+    assert main([*fit.split(), "--seed", "5"]) == 2  # refused before training
+    assert "already holds a saved model; give --overwrite" in capsys.readouterr().err
+    assert (out / "config.json").read_text() == saved
+    assert main([*fit.split(), "--seed", "5", "--overwrite"]) == 0
+    assert (out / "config.json").read_text() != saved
+
+
+def test_report_keeps_out_of_a_foreign_folder_unless_asked(tmp_path, capsys):
+    from sparsetsc.bench.store import result_path, write_result
+
+    runs = tmp_path / "runs"
+    write_result(
+        result_path(runs, "M", "D", 0),
+        dataset="D",
+        model="M",
+        resample=0,
+        y_true=np.array([0, 1]),
+        y_pred=np.array([0, 1]),
+        probabilities=np.eye(2),
+        metadata={},
+    )
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.md").write_text("mine")
+    assert main(["report", str(runs), "--out", str(foreign)]) == 2
+    assert "non-empty folder without a report; give --overwrite" in capsys.readouterr().err
+    assert sorted(p.name for p in foreign.iterdir()) == ["notes.md"]
+    assert main(["report", str(runs), "--out", str(foreign), "--overwrite"]) == 0
+    assert (foreign / "report.md").is_file() and (foreign / "notes.md").read_text() == "mine"
+    # a folder holding a previous report is simply rewritten
+    assert main(["report", str(runs), "--out", str(foreign)]) == 0
+
+
+def test_a_runs_path_that_is_a_file_is_refused_before_any_work(toy_root, tmp_path, capsys):
+    runs = tmp_path / "runs.txt"
+    runs.write_text("not a folder")
+    command = f"bench --models fcn --datasets Toy --data-root {toy_root} --epochs 1 --runs {runs}"
+    assert main(command.split()) == 2
+    assert "exists and is not a directory" in capsys.readouterr().err
+    assert runs.read_text() == "not a folder"
+
+
 def test_unknown_model_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main("fit --model nope --dataset GunPoint".split())

@@ -183,15 +183,28 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
         print(f"{key:<{width}}  {shown}")
 
 
-def _check_out_dir(out: str | None) -> None:
+def _add_overwrite_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--overwrite", action="store_true", help=f"replace {what} (refused without it)"
+    )
+
+
+def _check_out_dir(out: str | None, overwrite: bool) -> None:
     # Refuse early, before training, rather than after minutes of work.
     if out is None:
         return
     path = Path(out)
     if path.exists() and not path.is_dir():
         raise UsageError(f"--out {out} exists and is not a directory")
-    if path.is_dir() and any(path.iterdir()) and not (path / "config.json").is_file():
+    if not path.is_dir() or not any(path.iterdir()):
+        return
+    if not (path / "config.json").is_file():
         raise UsageError(f"--out {out} is a non-empty directory that is not a saved model")
+    if not overwrite:
+        raise UsageError(
+            f"--out {out} already holds a saved model; give --overwrite to replace it, or "
+            "another --out"
+        )
 
 
 def _parse_params(pairs: list[str], known: dict[str, Any], model: str) -> dict[str, Any]:
@@ -246,6 +259,7 @@ def _fit_command(commands: Commands) -> None:
         "(2e-5, 3, True, None, (4, 2, 1)), else as text",
     )
     fit.add_argument("--out", metavar="DIR", help="save the fitted model to this directory")
+    _add_overwrite_option(fit, "a saved model at --out")
     _add_json_option(fit)
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -258,7 +272,7 @@ def _run_fit(args: argparse.Namespace) -> int:
     """
     if args.epochs is not None and args.epochs < 1:
         raise UsageError(f"--epochs must be >= 1; got {args.epochs}")
-    _check_out_dir(args.out)
+    _check_out_dir(args.out, args.overwrite)
     estimator_class = MODELS[args.model]
     params: dict[str, Any] = {
         **MODEL_PARAMS.get(args.model, {}),
@@ -559,6 +573,7 @@ def _report_command(commands: Commands) -> None:
         "repository tables)",
     )
     report.add_argument("--out", metavar="DIR", help="output folder (default RUNS_DIR/report)")
+    _add_overwrite_option(report, "files in an --out folder that does not hold a report")
 
 
 def _run_report(args: argparse.Namespace) -> int:
@@ -570,6 +585,14 @@ def _run_report(args: argparse.Namespace) -> int:
     """
     from .report import build_report, report_defaults
 
+    if args.out and not args.overwrite:
+        out = Path(args.out)
+        # A folder holding a previous report is rewritten; any other non-empty one is not.
+        if out.is_dir() and any(out.iterdir()) and not (out / "report.html").is_file():
+            raise UsageError(
+                f"--out {args.out} is a non-empty folder without a report; give --overwrite "
+                "to write the report into it anyway, or another --out"
+            )
     defaults = report_defaults(args.runs_dir)
     against = defaults.get("against")
     if args.against:
@@ -754,6 +777,7 @@ def _export_command(commands: Commands) -> None:
     export = _command(commands, _run_export)
     export.add_argument("model_dir", metavar="MODEL_DIR", help="directory of a saved model")
     export.add_argument("--onnx", required=True, metavar="FILE", help="the .onnx file to write")
+    _add_overwrite_option(export, "an existing --onnx file")
     _add_data_options(
         export, required=False, purpose="verify on this dataset's series (default: random ones)"
     )
@@ -772,6 +796,10 @@ def _run_export(args: argparse.Namespace) -> int:
 
     if Path(args.onnx).is_dir():
         raise UsageError(f"--onnx {args.onnx} is a directory; give the .onnx file to write")
+    if Path(args.onnx).exists() and not args.overwrite:
+        raise UsageError(
+            f"--onnx {args.onnx} exists; give --overwrite to replace it, or another file"
+        )
     estimator = load(args.model_dir)
     X = None
     if args.dataset:

@@ -127,3 +127,13 @@ def test_cli_export_verifies_on_a_dataset(fitted, tmp_path, capsys):
     # a directory as the target is refused before any work
     assert main(f"export {model_dir} --onnx {tmp_path}".split()) == 2
     assert "is a directory" in capsys.readouterr().err
+    # an existing file is replaced only with --overwrite
+    written = target.read_bytes()
+    target.write_bytes(b"someone else's file")
+    assert main(f"export {model_dir} --onnx {target}".split()) == 2
+    assert "exists; give --overwrite" in capsys.readouterr().err
+    assert target.read_bytes() == b"someone else's file"
+    assert main(f"export {model_dir} --onnx {target} --overwrite".split()) == 0
+    assert target.read_bytes() != b"someone else's file" and len(target.read_bytes()) == len(
+        written
+    )

@@ -212,6 +212,8 @@ def plan_sweep(
         for dataset in datasets:
             locate_dataset(dataset, data_root, download=False)  # raises DatasetNotFoundError
     runs_dir = Path(runs_dir)
+    if runs_dir.exists() and not runs_dir.is_dir():
+        raise ValueError(f"the runs directory {runs_dir} exists and is not a directory")
     plan = SweepPlan(runs_dir, to_run=[])
     if runs_dir.exists():
         plan.stale_temporaries = remove_stale_temporaries(runs_dir)
