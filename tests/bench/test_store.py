@@ -55,6 +55,29 @@ def test_tsml_layout_and_round_trip(tmp_path):
     assert list(tmp_path.rglob(".tmp-*")) == []
 
 
+def test_probabilities_round_trip_at_float32_precision_in_short_digits(tmp_path):
+    rng = np.random.default_rng(0)
+    logits = rng.normal(scale=12.0, size=(200, 5))  # spans tiny (1e-20) to near-one values
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    labels = probabilities.argmax(axis=1)
+    path = result_path(tmp_path, "FCN", "Toy", 0)
+    write_result(
+        path,
+        dataset="Toy",
+        model="FCN",
+        resample=0,
+        y_true=labels,
+        y_pred=labels,
+        probabilities=probabilities,
+        metadata={},
+    )
+    read = read_result(path).probabilities
+    assert read.dtype == np.float64
+    np.testing.assert_array_equal(read, probabilities.astype(np.float32))
+    digits = [len(v) for line in path.read_text().splitlines()[3:] for v in line.split(",")[3:]]
+    assert max(digits) <= 16 and np.mean(digits) < 12  # float64's repr takes up to 24
+
+
 @pytest.mark.parametrize(
     "damage, message",
     [

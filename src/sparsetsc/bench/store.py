@@ -9,7 +9,10 @@ readable by tsml-eval and aeon's results tooling:
   class labels, library version, git revision
 * line 3: ``accuracy,fit_ms,predict_ms,-1,-1,n_classes,,-1,-1``
 * then per test case: ``true,predicted,,p_0,...,p_{C-1}`` with labels as indices into the
-  metadata's ``classes``.
+  metadata's ``classes``. Probabilities are kept at float32 precision, the precision the
+  models compute them in: each is the shortest decimal that reads back to its float32
+  value, which halves the files against float64's 17 digits and loses nothing a model
+  produced (an ensemble's average is rounded to float32).
 
 Files are written to a temporary name in the same folder and renamed into place, so a file
 at the final name is always complete; a sweep killed mid-write leaves only a temporary file,
@@ -111,6 +114,13 @@ def _number(value: float) -> str:
     return repr(float(value))
 
 
+def _probability(value: np.float32) -> str:
+    # numpy's shortest round-trip digits for a float32; read_result parses through float64
+    # and rounds to float32, so check that path gives the value back, else write it exactly
+    text = str(value)
+    return text if np.float32(float(text)) == value else repr(float(value))
+
+
 def write_result(
     path: Path,
     *,
@@ -123,7 +133,7 @@ def write_result(
     metadata: dict[str, Any],
 ) -> None:
     """Write one result file atomically (see the module docstring for the layout)."""
-    probabilities = np.asarray(probabilities, dtype=float)
+    probabilities = np.asarray(probabilities, dtype=np.float32)
     n_cases, n_classes = probabilities.shape
     if len(y_true) != n_cases or len(y_pred) != n_cases:
         raise ValueError("y_true, y_pred and probabilities must describe the same cases")
@@ -137,7 +147,7 @@ def write_result(
         f"{_number(accuracy)},{fit_ms},{predict_ms},-1,-1,{n_classes},,-1,-1",
     ]
     for true, predicted, row in zip(y_true, y_pred, probabilities, strict=True):
-        lines.append(f"{int(true)},{int(predicted)},," + ",".join(_number(p) for p in row))
+        lines.append(f"{int(true)},{int(predicted)},," + ",".join(_probability(p) for p in row))
     write_atomic(path, "\n".join(lines) + "\n")
 
 
@@ -188,7 +198,13 @@ def read_result(path: str | os.PathLike[str]) -> Result:
         except ValueError as err:
             raise CorruptResultError(f"{path}: line {number}: {err}") from None
     y_true_array, y_pred_array = np.array(y_true), np.array(y_pred)
-    probability_array = np.array(probabilities, dtype=float).reshape(len(rows), n_classes)
+    # float32 values (see the module docstring), returned as float64 for arithmetic
+    probability_array = (
+        np.array(probabilities, dtype=float)
+        .astype(np.float32)
+        .astype(float)
+        .reshape(len(rows), n_classes)
+    )
     if not np.allclose(probability_array.sum(axis=1), 1.0, atol=1e-4):
         raise CorruptResultError(f"{path}: probabilities do not sum to one")
     if abs(float(np.mean(y_true_array == y_pred_array)) - accuracy) > 1e-9:
