@@ -278,7 +278,27 @@ def test_datasets_lists_local_and_bundled(toy_root, capsys):
     assert "Toy" in names and "GunPoint" in names
 
 
-@pytest.mark.parametrize("command", [[], ["fit"], ["evaluate"], ["datasets"]])
+def test_datasets_details_are_read_from_the_files(toy_root, capsys):
+    assert main(f"datasets --data-root {toy_root} --details --json".split()) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["Toy"] == {
+        "name": "Toy",
+        "n_train": 20,
+        "n_test": 10,
+        "n_channels": 1,
+        "min_length": 20,
+        "max_length": 20,
+        "n_classes": 2,
+    }
+    assert (rows["GunPoint"]["n_train"], rows["GunPoint"]["max_length"]) == (50, 150)
+    assert main(f"datasets --data-root {toy_root} --details".split()) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["dataset", "train", "test", "channels", "length", "classes"]
+    assert lines[1].split() == ["GunPoint", "50", "150", "1", "150", "2"]
+    assert main("datasets --details --all".split()) == 2
+
+
+@pytest.mark.parametrize("command", [[], ["fit"], ["evaluate"], ["predict"], ["datasets"]])
 def test_help_of_every_command(command):
     result = subprocess.run(
         [sys.executable, "-m", "sparsetsc.cli", *command, "--help"],

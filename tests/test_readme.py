@@ -42,3 +42,56 @@ def test_the_first_command_runs_the_main_job_and_no_example_uses_a_private_path(
     assert "sparsetsc fit --model dsp-lite --dataset GunPoint" in first
     assert "on an idle 2-core machine" in text[: text.index("## Status")]
     assert "../shared" not in text and "/work/" not in text
+
+
+def _bash_example(name: str) -> str:
+    match = re.search(rf"<!-- tested: {name} -->\n```bash\n(.*?)```", README.read_text(), re.S)
+    assert match, f"README has no tested example {name!r}"
+    return match.group(1)
+
+
+def _write_waves(folder: Path) -> None:
+    """Sine against square waves, as a practitioner's own CSV files (label first)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    time = np.linspace(0, 4 * np.pi, 100)
+    for name, n in (("waves_train", 20), ("waves_test", 10), ("new_waves", 10)):
+        phases = rng.uniform(0, 2 * np.pi, (2 * n, 1))
+        X = np.concatenate([np.sin(time + phases[:n]), np.sign(np.sin(time + phases[n:]))])
+        frame = pd.DataFrame(X + rng.normal(scale=0.1, size=X.shape))
+        if name != "new_waves":  # new series come without labels
+            frame.insert(0, "label", ["sine"] * n + ["square"] * n)
+        frame.to_csv(folder / f"{name}.csv", index=False)
+
+
+def test_the_your_own_data_examples_run_on_generated_files(tmp_path, monkeypatch, capsys):
+    import shlex
+
+    import pandas as pd
+
+    import sparsetsc
+    from sparsetsc.cli import main
+
+    text = README.read_text()
+    section = text[text.index("## Your own data") : text.index("## Status")]
+    assert len(section.strip().splitlines()) < 25
+    assert text.index("## Your own data") < text.index("## Results")
+    monkeypatch.chdir(tmp_path)
+    _write_waves(tmp_path)
+    for line in _bash_example("own-data-cli").strip().splitlines():
+        command = shlex.split(line)
+        assert command[0] == "sparsetsc"
+        assert main([*command[1:], "--quiet"] if command[1] == "fit" else command[1:]) == 0
+    predicted = pd.read_csv(tmp_path / "predictions.csv")
+    assert list(predicted.columns) == ["prediction", "probability_sine", "probability_square"]
+    assert list(predicted["prediction"]) == ["sine"] * 10 + ["square"] * 10
+    capsys.readouterr()
+    (tmp_path / "waves-model").rename(tmp_path / "cli-model")
+    namespace: dict = {}
+    exec(compile(_example("own-data-python"), "README.md", "exec"), namespace)
+    assert "sine" in capsys.readouterr().out
+    # the same seed and data give the command line's model
+    python_model, cli_model = (sparsetsc.load(tmp_path / n) for n in ("waves-model", "cli-model"))
+    X_new = namespace["X_new"]
+    np.testing.assert_array_equal(python_model.predict_proba(X_new), cli_model.predict_proba(X_new))

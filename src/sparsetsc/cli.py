@@ -1,4 +1,5 @@
-"""The ``sparsetsc`` command: fit, evaluate, datasets, bench, report, analyze, study, export.
+"""The ``sparsetsc`` command: fit, evaluate, predict, datasets, bench, report, analyze, study,
+export.
 
 Every command checks its arguments before any training or writing. Results go to stdout
 (one JSON object with ``--json``); progress bars and messages go to stderr. Each subcommand
@@ -10,37 +11,33 @@ from __future__ import annotations
 
 import argparse
 import ast
+import csv
 import inspect
+import io
 import json
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import torch
-
-from ._version import __version__
-from .bench import (
+from ._files import write_atomic
+from ._names import (
+    DEFAULT_PRECISION,
     DEFAULT_SEED_POLICY,
+    MODEL_KEYS,
+    PEER_KEYS,
+    PRECISIONS,
     SEED_POLICIES,
-    SUITES,
-    available_models,
-    fit_and_predict,
-    make_estimator,
-    plan_sweep,
-    resolve_datasets,
-    run_sweep,
+    SUITE_NAMES,
 )
-from .bench.jobs import cpu_model
-from .cost import estimator_cost
-from .data import archive_datasets, check_labels_seen, list_datasets, load_dataset, load_train_test
-from .estimators import MODEL_PARAMS, MODELS, load
-from .export import ExportError
-from .nn.kernels import notify_before_compiling
-from .train import DEFAULT_PRECISION, PRECISIONS
+from ._version import __version__
+
+# torch, aeon, numba and the library itself are imported by the commands that use them, so
+# that --help and argument errors answer at once (tests/test_cli_startup.py).
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["main", "build_parser"]
 
@@ -63,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     for add_command in (
         _fit_command,
         _evaluate_command,
+        _predict_command,
         _datasets_command,
         _bench_command,
         _report_command,
@@ -79,14 +77,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, OSError, ImportError, ExportError) as err:
+    except Exception as err:
         # Anticipated errors (bad input, damaged files, missing extras): one line and
         # status 2, like argparse's own errors; anything else is a bug and shows its traceback.
-        if args.debug:
+        if args.debug or not _anticipated(err):
             raise
         message = " ".join(str(err).split()) or type(err).__name__
         print(f"sparsetsc {args.command}: error: {message}", file=sys.stderr)
         return 2
+
+
+def _anticipated(err: Exception) -> bool:
+    if isinstance(err, (ValueError, OSError, ImportError)):
+        return True
+    export = sys.modules.get("sparsetsc.export")  # loaded if it could have raised
+    return export is not None and isinstance(err, export.ExportError)
 
 
 # ---------------------------------------------------------------------- shared options
@@ -108,12 +113,23 @@ def _add_json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
+OWN_FILES_HELP = (
+    ".csv / .tsv / .parquet (one row per series: a label column, then the time points), "
+    ".npz (arrays X and y), UCR .tsv or UEA .ts"
+)
+
+
 def _add_data_options(
     parser: argparse.ArgumentParser,
     required: bool = True,
-    purpose: str = "UCR/UEA dataset name (e.g. GunPoint) or a path to a dataset folder or file",
+    purpose: str = "UCR/UEA dataset name (e.g. GunPoint), a dataset folder, or a file: "
+    + OWN_FILES_HELP,
 ) -> None:
     parser.add_argument("--dataset", required=required, metavar="NAME_OR_PATH", help=purpose)
+    _add_archive_options(parser)
+
+
+def _add_archive_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-root",
         metavar="DIR",
@@ -124,6 +140,26 @@ def _add_data_options(
         "--no-download",
         action="store_true",
         help="fail instead of downloading a dataset that is not available locally",
+    )
+
+
+def _label_column(text: str) -> int | str:
+    """``--label-column``: a 0-based index if it is an integer, else a header name."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def _add_label_column_option(parser: argparse.ArgumentParser, default: int | None) -> None:
+    where = "the first column" if default == 0 else "none: every column is a time point"
+    parser.add_argument(
+        "--label-column",
+        type=_label_column,
+        default=default,
+        metavar="NAME|INDEX",
+        help=f"the label column of a table of your own, by header name or 0-based index "
+        f"(default: {where})",
     )
 
 
@@ -228,8 +264,20 @@ def _parse_params(pairs: list[str], known: dict[str, Any], model: str) -> dict[s
 # ---------------------------------------------------------------------- fit
 def _fit_command(commands: Commands) -> None:
     fit = _command(commands, _run_fit)
-    fit.add_argument("--model", required=True, choices=sorted(MODELS), help="model to train")
-    _add_data_options(fit)
+    fit.add_argument("--model", required=True, choices=sorted(MODEL_KEYS), help="model to train")
+    source = fit.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--dataset",
+        metavar="NAME_OR_PATH",
+        help="UCR/UEA dataset name (e.g. GunPoint) or dataset folder, trained on its train "
+        "split and scored on its test split; or one file holding a training set (as --train)",
+    )
+    source.add_argument("--train", metavar="FILE", help=f"your training series: {OWN_FILES_HELP}")
+    fit.add_argument(
+        "--test", metavar="FILE", help="your test series, scored after training (as --train)"
+    )
+    _add_label_column_option(fit, default=0)
+    _add_archive_options(fit)
     fit.add_argument(
         "--epochs", type=int, metavar="N", help="training epochs (default: the model's own)"
     )
@@ -265,11 +313,22 @@ def _fit_command(commands: Commands) -> None:
 
 
 def _run_fit(args: argparse.Namespace) -> int:
-    """Train a model on a dataset's train split and score it on its test split.
+    """Train a model on a dataset's train split (or your own file) and score it.
 
-    Train on the train split (model selection never sees the test split), then report test
-    accuracy, size, MACs and timings.
+    Train on the train split, or on --train FILE (model selection never sees the test
+    series), then report the test accuracy (--test FILE for your own files; without a test
+    set, the training accuracy), size, MACs and timings.
     """
+    import numpy as np
+    import torch
+
+    from .bench import fit_and_predict
+    from .bench.jobs import cpu_model
+    from .cost import estimator_cost
+    from .data import check_labels_seen
+    from .estimators import MODEL_PARAMS, MODELS
+    from .nn.kernels import notify_before_compiling
+
     if args.epochs is not None and args.epochs < 1:
         raise UsageError(f"--epochs must be >= 1; got {args.epochs}")
     _check_out_dir(args.out, args.overwrite)
@@ -291,27 +350,33 @@ def _run_fit(args: argparse.Namespace) -> int:
         params["n_members"] = args.members
     params.update(_parse_params(args.param, estimator_class().get_params(), args.model))
     estimator = estimator_class(**params)
-    X_train, y_train, X_test, y_test = load_train_test(
-        args.dataset, root=args.data_root, download=not args.no_download
-    )
-    # A test label that training never sees can never be predicted: say so before training.
-    check_labels_seen(y_test, np.unique(y_train))
+    X_train, y_train, X_test, y_test = _fit_data(args)
+    if X_test is not None:
+        # A test label that training never sees can never be predicted: say so now.
+        check_labels_seen(y_test, np.unique(y_train))
 
     # The first CPU fit of an install waits for numba: say why, once, off stdout.
     if not args.json:
         notify_before_compiling(_say_kernels_compile)
     try:
+        # Without a test set, the training set is predicted (its accuracy is reported).
         probabilities, fit_seconds, predict_seconds = fit_and_predict(
-            estimator, X_train, y_train, X_test
+            estimator, X_train, y_train, X_train if X_test is None else X_test
         )
     finally:
         notify_before_compiling(None)
     predictions = estimator.classes_[np.argmax(probabilities, axis=1)]
+    scored = (
+        {"train_accuracy": float(np.mean(predictions == y_train))}
+        if X_test is None
+        else {"accuracy": float(np.mean(predictions == y_test))}
+    )
     result = {
-        "dataset": args.dataset,
+        "dataset": args.dataset or args.train,
+        **({"test": args.test} if args.test else {}),
         "model": args.model,
         "estimator": type(estimator).__name__,
-        "accuracy": float(np.mean(predictions == y_test)),
+        **scored,
         **estimator_cost(estimator).totals(),
         "fit_seconds": round(fit_seconds, 3),
         "predict_seconds": round(predict_seconds, 4),
@@ -322,7 +387,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         **_pruning_summary(estimator),
         "seed": args.seed,
         "n_train": int(X_train.shape[0]),
-        "n_test": int(X_test.shape[0]),
+        "n_test": 0 if X_test is None else int(X_test.shape[0]),
         "n_channels": int(X_train.shape[1]),
         "n_timepoints": int(X_train.shape[2]),
         "sparsetsc_version": __version__,
@@ -331,7 +396,46 @@ def _run_fit(args: argparse.Namespace) -> int:
         estimator.save(args.out)
         result["out"] = str(Path(args.out))
     _print_result(result, args.json)
+    if args.epochs is not None:
+        published = estimator_class().get_params().get("n_epochs")
+        _hint_if_at_chance(scored, y_train if X_test is None else y_test, args, published)
     return 0
+
+
+def _hint_if_at_chance(
+    scored: dict[str, float], y: np.ndarray, args: argparse.Namespace, published: int | None
+) -> None:
+    """A short budget that leaves a model at chance level gets a hint, on stderr."""
+    import numpy as np
+
+    _, counts = np.unique(y, return_counts=True)
+    chance = counts.max() / counts.sum()  # always predicting the most frequent class
+    ((name, accuracy),) = scored.items()
+    if accuracy > chance + 0.02:
+        return
+    print(
+        f"note: {name} {accuracy:.3f} is at chance level ({chance:.3f}, the most frequent "
+        f"class) after {args.epochs} epochs: the model has not learned yet. Deep models "
+        f"need more epochs on most sets (without --epochs {args.model} trains for its "
+        f"published budget, {published}); see 'Your own data' in the README for budgets",
+        file=sys.stderr,
+    )
+
+
+def _fit_data(
+    args: argparse.Namespace,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Train and test data of ``fit``: an archive dataset, or files of the user's own."""
+    from .data import load_files, load_train_test, locate_dataset
+
+    if args.test is not None and args.train is None:
+        raise UsageError("--test goes with --train; a --dataset brings its own test split")
+    if args.train is not None:
+        return load_files(args.train, args.test, label_column=args.label_column)
+    files = locate_dataset(args.dataset, root=args.data_root, download=not args.no_download)
+    if "train" in files and "test" in files:
+        return load_train_test(args.dataset, root=args.data_root, download=not args.no_download)
+    return load_files(files["file"], label_column=args.label_column)  # one training file
 
 
 def _say_kernels_compile() -> None:
@@ -381,6 +485,7 @@ def _evaluate_command(commands: Commands) -> None:
     evaluate = _command(commands, _run_evaluate)
     evaluate.add_argument("model_dir", metavar="MODEL_DIR", help="directory of a saved model")
     _add_data_options(evaluate)
+    _add_label_column_option(evaluate, default=0)
     evaluate.add_argument("--split", choices=("train", "test"), default="test")
     evaluate.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N")
     _add_json_option(evaluate)
@@ -391,9 +496,17 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
     Load a model saved by 'sparsetsc fit --out' and score it.
     """
+    from .cost import estimator_cost
+    from .data import load_dataset
+    from .estimators import load
+
     estimator = load(args.model_dir, device=args.device)
     X, y = load_dataset(
-        args.dataset, split=args.split, root=args.data_root, download=not args.no_download
+        args.dataset,
+        split=args.split,
+        root=args.data_root,
+        download=not args.no_download,
+        label_column=args.label_column,
     )
     started = time.perf_counter()
     accuracy = estimator.score(X, y)
@@ -412,12 +525,121 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------- predict
+def _predict_command(commands: Commands) -> None:
+    predict = _command(commands, _run_predict)
+    predict.add_argument(
+        "model",
+        metavar="MODEL",
+        help="a saved model's directory (sparsetsc fit --out) or an .onnx file (sparsetsc export)",
+    )
+    predict.add_argument(
+        "--input", required=True, metavar="FILE", help=f"the series to classify: {OWN_FILES_HELP}"
+    )
+    _add_label_column_option(predict, default=None)
+    predict.add_argument("--out", metavar="FILE", help="write the CSV here (default: stdout)")
+    _add_overwrite_option(predict, "an existing --out file")
+    predict.add_argument(
+        "--proba", action="store_true", help="add a column of probability per class"
+    )
+    predict.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N")
+
+
+def _run_predict(args: argparse.Namespace) -> int:
+    """Predict the class of every series in a file, as CSV.
+
+    Load a model saved by 'sparsetsc fit --out', or an ONNX file written by 'sparsetsc
+    export', and write one CSV row per series of --input: the predicted label and, with
+    --proba, each class's probability. A label column in the input (--label-column; the
+    labels of .ts and .npz files) is left out and never used.
+    """
+    import numpy as np
+
+    from .data import load_dataset
+
+    out = Path(args.out) if args.out else None
+    if out is not None and (out.is_dir() or (out.exists() and not args.overwrite)):
+        what = "is a directory" if out.is_dir() else "exists; give --overwrite to replace it"
+        raise UsageError(f"--out {args.out} {what}")
+    source = Path(args.input).expanduser()
+    if not source.is_file():
+        raise UsageError(f"--input {args.input}: no such file")
+    model = _load_predictor(args.model, args.device)
+    X, _ = load_dataset(source, label_column=args.label_column, download=False)
+    _check_input_shape(X, _expected_shape(model), args.label_column)
+    probabilities = np.asarray(model.predict_proba(X))
+    classes = np.asarray(model.classes_)
+    buffer = io.StringIO()
+    table = csv.writer(buffer, lineterminator="\n")  # quotes a label holding a comma
+    table.writerow(["prediction"] + ([f"probability_{c}" for c in classes] if args.proba else []))
+    for label, row in zip(classes[np.argmax(probabilities, axis=1)], probabilities, strict=True):
+        table.writerow([label] + ([f"{float(p):.6g}" for p in row] if args.proba else []))
+    text = buffer.getvalue()
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(out, text)
+        print(f"wrote {len(X)} predictions to {out}", file=sys.stderr)
+    return 0
+
+
+def _load_predictor(model: str, device: str) -> Any:
+    path = Path(model).expanduser()
+    if path.suffix.lower() == ".onnx":
+        if not path.is_file():
+            raise UsageError(f"MODEL {model}: no such ONNX file")
+        from .export import OnnxClassifier
+
+        return OnnxClassifier(path)
+    from .estimators import load
+
+    return load(path, device=device)
+
+
+def _expected_shape(model: Any) -> tuple[int, int] | None:
+    """(channels, time points) the model takes, where it records them."""
+    if hasattr(model, "n_timepoints"):  # an ONNX model
+        return model.n_channels, model.n_timepoints
+    fitted = getattr(model, "metadata_", None) or {}
+    if "n_channels" in fitted and "n_timepoints" in fitted:
+        return fitted["n_channels"], fitted["n_timepoints"]
+    return None
+
+
+def _check_input_shape(
+    X: np.ndarray, expected: tuple[int, int] | None, label_column: int | str | None
+) -> None:
+    if expected is None or X.shape[1:] == expected:
+        return
+    channels, length = expected
+    hint = ""
+    if X.shape[1] == channels and X.shape[2] == length + 1 and label_column is None:
+        hint = "; if its first column is a label, give --label-column 0 (or the column's name)"
+    elif X.shape[1] != channels:
+        hint = "; the model was trained on series of another number of channels"
+    else:
+        hint = (
+            "; bring the series to the model's length (sparsetsc.data.equalize_length) or "
+            "train a model on series of this length"
+        )
+    raise ValueError(
+        f"--input holds {X.shape[1]} channel(s) of {X.shape[2]} time points, but the model "
+        f"takes {channels} channel(s) of {length}{hint}"
+    )
+
+
 # ---------------------------------------------------------------------- datasets
 def _datasets_command(commands: Commands) -> None:
     datasets = _command(commands, _run_datasets)
     datasets.add_argument("--data-root", metavar="DIR", help="archive folder to search")
     datasets.add_argument(
         "--all", action="store_true", help="list every dataset the archive download knows"
+    )
+    datasets.add_argument(
+        "--details",
+        action="store_true",
+        help="a table of the local datasets: train and test cases, channels, length and "
+        "classes, read from the files",
     )
     datasets.add_argument("--json", action="store_true", help="print a JSON list on stdout")
 
@@ -427,8 +649,35 @@ def _run_datasets(args: argparse.Namespace) -> int:
 
     List the datasets found in the data root, the package and the cache.
     """
+    from .data import archive_datasets, describe_dataset, list_datasets
+
+    if args.details and args.all:
+        raise UsageError("--details reads local files; --all lists what can be downloaded")
     names = archive_datasets() if args.all else list_datasets(args.data_root)
-    print(json.dumps(names) if args.json else "\n".join(names))
+    if not args.details:
+        print(json.dumps(names) if args.json else "\n".join(names))
+        return 0
+    rows = [describe_dataset(name, args.data_root) for name in names]
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    header = ("dataset", "train", "test", "channels", "length", "classes")
+    table = [header] + [
+        (
+            row["name"],
+            *("-" if row[k] is None else f"{row[k]:,}" for k in ("n_train", "n_test")),
+            str(row["n_channels"]),
+            str(row["min_length"])
+            if row["min_length"] == row["max_length"]
+            else f"{row['min_length']}-{row['max_length']}",
+            str(row["n_classes"]),
+        )
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        cells = zip(line[1:], widths[1:], strict=True)
+        print(line[0].ljust(widths[0]) + "".join(f"  {cell:>{width}}" for cell, width in cells))
     return 0
 
 
@@ -438,12 +687,12 @@ def _bench_command(commands: Commands) -> None:
     bench.add_argument(
         "--models",
         required=True,
-        help="comma-separated model keys: " + ", ".join(available_models()),
+        help="comma-separated model keys: " + ", ".join(sorted(MODEL_KEYS) + list(PEER_KEYS)),
     )
     bench.add_argument(
         "--datasets",
         required=True,
-        help=f"a suite ({', '.join(SUITES)}), a comma-separated list, or a file of names",
+        help=f"a suite ({', '.join(SUITE_NAMES)}), a comma-separated list, or a file of names",
     )
     bench.add_argument("--data-root", metavar="DIR", help="archive folder (as for fit)")
     bench.add_argument(
@@ -472,6 +721,8 @@ def _run_bench(args: argparse.Namespace) -> int:
     file per job, written atomically. Rerunning skips finished jobs; failed jobs are recorded
     and reported (rerun them with --retry-failed).
     """
+    from .bench import available_models, plan_sweep, resolve_datasets
+
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1; got {args.seeds}")
@@ -500,6 +751,8 @@ def _run_bench(args: argparse.Namespace) -> int:
 
 
 def _bench_params(pairs: list[str], models: list[str]) -> dict[str, dict[str, Any]]:
+    from .bench import make_estimator
+
     by_model: dict[str, list[str]] = {}
     for pair in pairs:
         model, separator, setting = pair.partition(":")
@@ -517,6 +770,8 @@ def _bench_params(pairs: list[str], models: list[str]) -> dict[str, dict[str, An
 
 def _run_plan(plan: Any, args: argparse.Namespace) -> int:
     """Run a sweep plan with the command's executor options; report; exit status."""
+    from .bench import run_sweep
+
     total = len(plan.to_run) + len(plan.finished) + len(plan.failed_before)
     say = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
     say(
@@ -573,6 +828,13 @@ def _report_command(commands: Commands) -> None:
         "repository tables)",
     )
     report.add_argument("--out", metavar="DIR", help="output folder (default RUNS_DIR/report)")
+    report.add_argument(
+        "--claims",
+        action="store_true",
+        default=None,
+        help="open with the papers' claims table even for runs below the published budget "
+        "(shown by default only for DSP / DSN runs at it)",
+    )
     _add_overwrite_option(report, "files in an --out folder that does not hold a report")
 
 
@@ -580,8 +842,9 @@ def _run_report(args: argparse.Namespace) -> int:
     """Tables, statistics and figures from a runs directory.
 
     Write report.md, report.html, CSV tables, a critical-difference diagram and an
-    accuracy-vs-MACs scatter for the results in RUNS_DIR; with DSP-LITE or DSN results, the
-    papers' claims first. Defaults for the options may come from RUNS_DIR/report.json.
+    accuracy-vs-MACs scatter for the results in RUNS_DIR; with DSP-LITE or DSN results at
+    the published budget (or --claims), the papers' claims first. Defaults for the options
+    may come from RUNS_DIR/report.json.
     """
     from .report import build_report, report_defaults
 
@@ -601,6 +864,7 @@ def _run_report(args: argparse.Namespace) -> int:
         "title": defaults.get("title"),
         "markdown_name": defaults.get("markdown"),
         "intro": defaults.get("intro"),
+        "claims": args.claims or defaults.get("claims"),
     }
     report = build_report(
         args.runs_dir,
@@ -633,6 +897,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
     Effective neighbour receptive fields and tap usage per kernel group of a saved sparse model
     (e.g. DSN).
     """
+    from .estimators import load
     from .sparse.enrf import analyze, save_figures, sparse_layers
 
     estimator = load(args.model_dir)
@@ -707,6 +972,7 @@ def _run_study(args: argparse.Namespace) -> int:
     resamples, 6 to 90 minutes on 2 cores) or the 'full' (published) protocol. Finished
     jobs of earlier sweeps and studies in the same runs directory are reused.
     """
+    from .bench import plan_sweep, resolve_datasets
     from .bench.studies import STUDIES, get_study
     from .report.study_sections import study_section
 
@@ -781,6 +1047,7 @@ def _export_command(commands: Commands) -> None:
     _add_data_options(
         export, required=False, purpose="verify on this dataset's series (default: random ones)"
     )
+    _add_label_column_option(export, default=0)
     export.add_argument("--split", choices=("train", "test"), default="test")
     _add_json_option(export)
 
@@ -792,6 +1059,8 @@ def _run_export(args: argparse.Namespace) -> int:
     softmax), check it in onnxruntime against the PyTorch model and write it only if it agrees.
     Needs the 'export' extra.
     """
+    from .data import load_dataset
+    from .estimators import load
     from .export import export_onnx
 
     if Path(args.onnx).is_dir():
@@ -804,7 +1073,11 @@ def _run_export(args: argparse.Namespace) -> int:
     X = None
     if args.dataset:
         X, _ = load_dataset(
-            args.dataset, split=args.split, root=args.data_root, download=not args.no_download
+            args.dataset,
+            split=args.split,
+            root=args.data_root,
+            download=not args.no_download,
+            label_column=args.label_column,
         )
     result = export_onnx(estimator, args.onnx, X)
     result = {

@@ -363,3 +363,11 @@ def test_name_outside_the_archive(server: Archive, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a dataset of the UCR/UEA archive"):
         download_dataset("NoSuchThing", tmp_path, api_url=server.api_url)
     assert sum(server.hits.values()) == 0
+
+
+def test_an_unreachable_archive_says_how_to_work_offline(tmp_path: Path) -> None:
+    # a closed local port: the connection is refused, as without a network
+    with pytest.raises(DownloadError, match=r"Connection refused.*point --data-root") as raised:
+        download_dataset(NAME, tmp_path, api_url="http://127.0.0.1:9/api/records")
+    assert "$SPARSETSC_DATA" in str(raised.value)
+    assert_nothing_left(tmp_path)

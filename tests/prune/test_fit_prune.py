@@ -130,3 +130,14 @@ def test_a_user_network_with_a_stage_description(data):
 def test_bad_settings_raise_before_any_work(kwargs, message):
     with pytest.raises(ValueError, match=message):
         DSPConfig(**kwargs)
+
+
+def test_the_two_phases_show_labelled_progress_bars(data, capsys):
+    X, y, _ = data
+    train = TrainConfig(n_epochs=2, batch_size=16, verbose=True, description="DSP-LITE")
+    config = DSPConfig(lam=1e-3, recovery_epochs=1, train=train)
+    with seeded(0):
+        fit_prune(NETWORKS["lite"](), X, y, config)
+    err = capsys.readouterr().err
+    assert "DSP-LITE: sparsity phase" in err
+    assert "DSP-LITE: retraining the pruned network" in err

@@ -182,7 +182,7 @@ def test_inceptiontime_macs_do_not_depend_on_zeros_in_the_initial_weights(monkey
     assert claims.inceptiontime_macs.__wrapped__(1, 24, 2) == expected > 0
 
 
-def _write_runs(runs) -> None:
+def _write_runs(runs, epochs: int = 1500) -> None:
     from sparsetsc.bench.store import result_path, write_result
 
     for model, correct, compression in ((LITE, 9, None), (DSP_LITE, 8, 0.6)):
@@ -204,6 +204,7 @@ def _write_runs(runs) -> None:
                     "n_channels": 1,
                     "n_timepoints": 50,
                     "fitted": pruned if compression else {},
+                    "epochs": epochs,
                 },
             )
 
@@ -233,6 +234,21 @@ def test_a_runs_directory_regenerates_its_own_readme(tmp_path, capsys):
     (runs / "report.json").write_text(json.dumps({"colour": "red"}))
     assert main(["report", str(runs)]) == 2
     assert "keys among out, markdown, against, published, title, intro" in capsys.readouterr().err
+
+
+def test_a_short_sweep_reports_its_own_results_without_the_papers_claims(tmp_path, capsys):
+    from sparsetsc.cli import main
+
+    runs = tmp_path / "smoke"
+    _write_runs(runs, epochs=10)
+    assert main(["report", str(runs)]) == 0
+    assert "the papers' claims are left out" in capsys.readouterr().err
+    report = (runs / "report" / "report.md").read_text()
+    assert "Claims of the papers" not in report and "reproduced" not in report
+    assert not (runs / "report" / "claims.csv").exists()
+    assert not (runs / "report" / "compression_histogram.png").exists()
+    assert main(["report", str(runs), "--claims", "--overwrite"]) == 0
+    assert "## Claims of the papers" in (runs / "report" / "report.md").read_text()
 
 
 def test_ensemble_claims_compare_ensembles_with_ensembles():

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _names
 from .._version import __version__
 from ..cost import estimator_cost
 from ..data import check_labels_seen, load_train_test
@@ -49,8 +50,8 @@ __all__ = [
 ]
 
 #: How a job's model seed is chosen: from (dataset, resample), or the resample id alone.
-SEED_POLICIES = ("dataset", "resample")
-DEFAULT_SEED_POLICY = "dataset"
+SEED_POLICIES = _names.SEED_POLICIES
+DEFAULT_SEED_POLICY = _names.DEFAULT_SEED_POLICY
 
 #: Repeats of the timed prediction at batch 1 and at batch 64 (the median is kept).
 LATENCY_REPEATS = (7, 3)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import _names
 from ..estimators import MODEL_PARAMS, MODELS
 from ..train import DEFAULT_PRECISION
 
 __all__ = ["DISPLAY_NAMES", "PEERS", "available_models", "make_estimator"]
 
 #: ROCKET-family peers from aeon, measured in the same sweep on the same machine.
-PEERS = ("rocket", "minirocket")
+PEERS = _names.PEER_KEYS
 
 #: Results-folder and report name of each model key.
 DISPLAY_NAMES = {

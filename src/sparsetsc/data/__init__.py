@@ -9,6 +9,16 @@ Loading
 or by file (a single ``.tsv`` or ``.ts``). Both the UCR-2018 ``.tsv`` layout and UEA/tsml
 ``.ts`` files are read (``.tsv`` is preferred when both exist), with aeon's parsers.
 
+Your own data
+-------------
+:func:`load_dataset` also reads a file of your own, and :func:`load_files` a training file
+with an optional test file at one length: ``.csv`` / ``.tsv`` / ``.parquet`` tables with a
+label column (the first by default; ``label_column`` by index or header name; a header row
+is detected), ``.npz`` files holding ``X`` and ``y``, and ``.npy`` files of unlabelled
+``X``. Univariate tables have one row per series; multivariate ones one row per case and
+channel, with ``case`` and ``channel`` columns. :mod:`sparsetsc.data.tables` documents the
+layouts; :func:`read_series_file` reads one file as it is.
+
 Where names are looked up
 -------------------------
 1. The data root: the ``root`` argument, else ``$SPARSETSC_DATA``, else the cache
@@ -57,14 +67,17 @@ from .archive import (
     DatasetFileError,
     DatasetNotFoundError,
     archive_datasets,
+    describe_dataset,
     list_datasets,
     load_dataset,
+    load_files,
     load_train_test,
     locate_dataset,
     resolve_root,
 )
 from .download import DownloadError, cache_dir, download_dataset
 from .preprocess import equalize_length, fill_missing, znormalize
+from .tables import read_series_file
 from .validation import check_labels_seen, check_X, check_y
 
 __all__ = [
@@ -76,13 +89,16 @@ __all__ = [
     "check_X",
     "check_labels_seen",
     "check_y",
+    "describe_dataset",
     "download_dataset",
     "equalize_length",
     "fill_missing",
     "list_datasets",
     "load_dataset",
+    "load_files",
     "load_train_test",
     "locate_dataset",
+    "read_series_file",
     "resolve_root",
     "znormalize",
 ]

@@ -13,12 +13,13 @@ import difflib
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from aeon.datasets.tsc_datasets import tsc_zenodo
 
 from .download import archive_name, cache_dir, download_dataset
-from .files import DatasetFileError, read_split_file
+from .files import DatasetFileError
 from .preprocess import (
     MISSING_STRATEGIES,
     UNEQUAL_LENGTH_STRATEGIES,
@@ -28,14 +29,17 @@ from .preprocess import (
     equalize_length,
     fill_missing,
 )
+from .tables import OWN_FILE_SUFFIXES, LabelColumn, read_series_file
 
 __all__ = [
     "DATA_ENV",
     "DatasetFileError",
     "DatasetNotFoundError",
     "archive_datasets",
+    "describe_dataset",
     "list_datasets",
     "load_dataset",
+    "load_files",
     "load_train_test",
     "locate_dataset",
     "resolve_root",
@@ -174,7 +178,9 @@ def _not_found(name: str, locations: list[Path], known: list[str], download: boo
     suggestion = f" Did you mean: {', '.join(by_lower[c] for c in close)}?" if close else ""
     return (
         f"Unknown dataset {name!r}.{suggestion} It is neither in {where} nor in the UCR/UEA "
-        "archive (see list_datasets() and archive_datasets())."
+        "archive: 'sparsetsc datasets' lists the local ones and 'sparsetsc datasets --all' the "
+        "downloadable ones (list_datasets() and archive_datasets() in Python); a file of "
+        "your own is given by its path (e.g. ./waves.csv)."
     )
 
 
@@ -209,9 +215,10 @@ def _locate_path(path: Path) -> DatasetFiles:
                 f"(.tsv or .ts); it holds: {sorted(p.name for p in path.iterdir())}"
             )
         return files
-    if path.suffix.lower() not in _EXTENSIONS:
+    if path.suffix.lower() not in _EXTENSIONS + OWN_FILE_SUFFIXES:
         raise DatasetNotFoundError(
-            f"no dataset file or folder at {str(path)!r}: expected a folder, or a .tsv or .ts file"
+            f"no dataset file or folder at {str(path)!r}: expected a dataset folder, or a "
+            f"{', '.join(_EXTENSIONS + OWN_FILE_SUFFIXES)} file"
         )
     if not path.is_file():
         raise DatasetNotFoundError(f"no such dataset file: {str(path)!r}")
@@ -291,16 +298,19 @@ def load_dataset(
     missing: MissingStrategy = "interpolate",
     length: int | None = None,
     download: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Load one split of a UCR/UEA dataset as ``(X, y)``.
+    label_column: LabelColumn = 0,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Load one split of a UCR/UEA dataset, or one file of your own, as ``(X, y)``.
 
     Parameters
     ----------
     name_or_path : str or path
         A dataset name (``"GunPoint"``), a dataset folder (``/data/GunPoint`` holding
         ``GunPoint_TRAIN.tsv`` or ``.ts``; the file stem is the folder name), or a single
-        ``.tsv`` / ``.ts`` file, which is read whatever ``split`` says. It is taken as a
-        path if it contains a path separator or exists on disk.
+        file, which is read whatever ``split`` says: UCR ``.tsv``, UEA ``.ts``, or a file
+        of your own, ``.csv`` / ``.tsv`` / ``.parquet`` tables and ``.npz`` / ``.npy`` arrays
+        (layouts: :mod:`sparsetsc.data.tables`). It is taken as a path if it contains a
+        path separator or exists on disk.
     split : {"train", "test"}, default="train"
         Which split to load (case-insensitive).
     root : path, optional
@@ -320,6 +330,9 @@ def load_dataset(
     download : bool, default=True
         Download a dataset of the archive that is not found locally. The record API URL is
         ``$SPARSETSC_ARCHIVE_URL`` if set (see :func:`~sparsetsc.data.download_dataset`).
+    label_column : int, str or None, default=0
+        For a table of your own: the label column by 0-based index or header name, or
+        ``None`` for unlabelled series (then ``y`` is ``None``).
 
     Returns
     -------
@@ -327,8 +340,9 @@ def load_dataset(
         float32, ``(n_cases, n_channels, n_timepoints)``. Series are split off their
         trailing NaN end padding (``.tsv``), missing values are filled, then lengths are
         equalised. Equal-length data without NaN is returned as parsed, cast to float32.
-    y : np.ndarray
-        1-D array of the labels as the strings written in the file (not encoded).
+    y : np.ndarray or None
+        1-D array of the labels as the strings written in the file (not encoded); ``None``
+        with ``label_column=None``.
 
     Raises
     ------
@@ -354,8 +368,18 @@ def load_dataset(
             f"dataset {str(name_or_path)!r} has no {split.upper()} file (found: "
             f"{sorted(str(p) for p in files.values())})"
         )
-    series, y = read_split_file(path)
+    series, y = _read(path, label_column)
     return _finish(series, unequal_length, missing, length), y
+
+
+def _read(path: Path, label_column: LabelColumn) -> tuple[Series, np.ndarray | None]:
+    series, y = read_series_file(path, label_column)
+    if y is None and label_column is not None:
+        raise DatasetFileError(
+            f"file {str(path)!r} holds no labels; save X and y together (np.savez(path, X=X, "
+            "y=y)) or use a table with a label column"
+        )
+    return series, y
 
 
 def load_train_test(
@@ -395,8 +419,60 @@ def load_train_test(
             f"load_train_test needs both splits (found: "
             f"{sorted(str(p) for p in files.values())})"
         )
-    series_train, y_train = read_split_file(files["train"])
-    series_test, y_test = read_split_file(files["test"])
+    series_train, y_train = _read(files["train"], 0)
+    series_test, y_test = _read(files["test"], 0)
+    X_train, X_test = _common_shape(series_train, series_test, unequal_length, missing, length)
+    return X_train, y_train, X_test, y_test
+
+
+def load_files(
+    train: str | os.PathLike[str],
+    test: str | os.PathLike[str] | None = None,
+    *,
+    label_column: LabelColumn = 0,
+    unequal_length: UnequalLengthStrategy = "pad",
+    missing: MissingStrategy = "interpolate",
+    length: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Load a training file of your own and, optionally, a test file, at one length.
+
+    Each file is any format :func:`load_dataset` reads from a path (layouts:
+    :mod:`sparsetsc.data.tables`), both with labels in ``label_column``. The options are
+    those of :func:`load_train_test`.
+
+    Returns
+    -------
+    X_train, y_train, X_test, y_test : np.ndarray
+        As :func:`load_train_test`; ``X_test`` and ``y_test`` are ``None`` without ``test``.
+    """
+    _check_options(None, unequal_length, missing, length)
+    paths = [Path(train).expanduser()] + ([Path(test).expanduser()] if test is not None else [])
+    loaded = [_read(_own_file(path), label_column) for path in paths]
+    if len(loaded) == 1:
+        ((series_train, y_train),) = loaded
+        return _finish(series_train, unequal_length, missing, length), y_train, None, None
+    (series_train, y_train), (series_test, y_test) = loaded
+    X_train, X_test = _common_shape(series_train, series_test, unequal_length, missing, length)
+    return X_train, y_train, X_test, y_test
+
+
+def _own_file(path: Path) -> Path:
+    if path.is_dir():
+        raise DatasetNotFoundError(
+            f"{str(path)!r} is a folder; give a file here (a dataset folder is read by name "
+            "or path with load_train_test, --dataset on the command line)"
+        )
+    return _locate_path(path)["file"]
+
+
+def _common_shape(
+    series_train: Series,
+    series_test: Series,
+    unequal_length: UnequalLengthStrategy,
+    missing: MissingStrategy,
+    length: int | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both splits filled and brought to one length; their channel counts must agree."""
     lengths = _lengths(series_train) + _lengths(series_test)
     common = length
     if common is None and min(lengths) != max(lengths):
@@ -413,7 +489,7 @@ def load_train_test(
             f"train and test have different numbers of channels: {X_train.shape[1]} and "
             f"{X_test.shape[1]}"
         )
-    return X_train, y_train, X_test, y_test
+    return X_train, X_test
 
 
 def list_datasets(root: str | os.PathLike[str] | None = None) -> list[str]:
@@ -432,6 +508,43 @@ def list_datasets(root: str | os.PathLike[str] | None = None) -> list[str]:
     """
     names = {name for location in _search_locations(root) for name in _index(location)}
     return sorted(names, key=lambda name: (name.lower(), name))
+
+
+def describe_dataset(
+    name_or_path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None
+) -> dict[str, Any]:
+    """Size and shape of a local dataset, read from its files (nothing is downloaded).
+
+    Returns
+    -------
+    dict
+        ``name``, ``n_train`` and ``n_test`` (cases; ``None`` for a missing split),
+        ``n_channels``, ``min_length`` and ``max_length`` (time points, over both splits)
+        and ``n_classes`` (distinct labels over both splits).
+    """
+    files = _locate(name_or_path, root, download=False)
+    splits = {split: files.get(split) for split in _SPLITS}
+    if not any(splits.values()):
+        splits["train"] = files["file"]
+    info: dict[str, Any] = {"name": str(name_or_path)}
+    lengths: list[int] = []
+    channels: set[int] = set()
+    classes: set[str] = set()
+    for split, path in splits.items():
+        info[f"n_{split}"] = None
+        if path is None:
+            continue
+        series, y = _read(path, 0)
+        info[f"n_{split}"] = len(y)
+        lengths += _lengths(series)
+        channels |= {s.shape[0] for s in series}
+        classes |= set(y.tolist())
+    return info | {
+        "n_channels": max(channels),
+        "min_length": min(lengths),
+        "max_length": max(lengths),
+        "n_classes": len(classes),
+    }
 
 
 def archive_datasets() -> list[str]:

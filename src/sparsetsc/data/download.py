@@ -131,7 +131,11 @@ def _open_url(url: str, timeout: float) -> http.client.HTTPResponse:
         raise DownloadError(f"could not download {url}: HTTP {err.code} {err.reason}") from err
     except (URLError, OSError, http.client.HTTPException) as err:
         reason = err.reason if isinstance(err, URLError) else err
-        raise DownloadError(f"could not download {url}: {reason}") from err
+        raise DownloadError(
+            f"could not download {url}: {reason}. Without a network, point --data-root (root= "
+            "in Python, or $SPARSETSC_DATA) at a folder holding the dataset's <Name>/ folder, "
+            "or give the path of the dataset's files"
+        ) from err
 
 
 def _fetch_record(url: str, timeout: float) -> list[dict[str, Any]]:

@@ -84,7 +84,14 @@ class ValidatedClassifier(BaseClassifier):
         if not fitted:
             return
         channels, length = X.shape[1], X.shape[-1]
-        if (channels, length) != (fitted["n_channels"], fitted["n_timepoints"]):
+        if channels != fitted["n_channels"]:
+            # another length can be fixed by resampling; another channel count cannot
+            raise ValueError(
+                f"X has {channels} channel(s) (shape {X.shape}) but {type(self).__name__} was "
+                f"fitted on {fitted['n_channels']} channel(s); give series with the channels "
+                "it was trained on, in the same order"
+            )
+        if length != fitted["n_timepoints"]:
             raise ValueError(
                 f"X has {channels} channel(s) of {length} time points (shape {X.shape}) but "
                 f"{type(self).__name__} was fitted on {fitted['n_channels']} channel(s) of "

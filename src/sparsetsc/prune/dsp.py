@@ -432,7 +432,11 @@ def fit_prune(
         uniform_builder(network)  # refuses a network without a uniform form, before training
 
     sparsity = _sparsity_loss(network, stages, config)
-    base_result = fit_network(network, X, y, config.train, device, [sparsity])
+    # the two phases' progress bars say which is which
+    sparsity_phase = dataclasses.replace(
+        config.train, description=f"{config.train.description}: sparsity phase"
+    )
+    base_result = fit_network(network, X, y, sparsity_phase, device, [sparsity])
     pruning = dsp_prune(network, X, config.min_count, stages, config.analysis_batch_size)
     delivered, uniform_width = pruning.network, None
     if config.uniform:
@@ -443,7 +447,11 @@ def fit_prune(
     if config.recovery != "none":
         if config.recovery == "scratch":
             reinitialise(delivered)
-        recovery = dataclasses.replace(config.train, n_epochs=config.epochs_of_recovery)
+        recovery = dataclasses.replace(
+            config.train,
+            n_epochs=config.epochs_of_recovery,
+            description=f"{config.train.description}: retraining the pruned network",
+        )
         recovery_result = fit_network(delivered, X, y, recovery, device)
     return DSPResult(
         network=delivered.eval(),

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import torch
 
+from .. import _names
+
 __all__ = [
     "DEFAULT_PRECISION",
     "PRECISIONS",
@@ -23,9 +25,10 @@ __all__ = [
     "resolve_precision",
 ]
 
-PRECISIONS = ("fp32", "bf16", "auto")
+# defined with the other names the command line offers, free of heavy imports
+PRECISIONS = _names.PRECISIONS
 #: What every estimator, sweep and the command line use unless told otherwise.
-DEFAULT_PRECISION = "fp32"
+DEFAULT_PRECISION = _names.DEFAULT_PRECISION
 
 
 @cache
