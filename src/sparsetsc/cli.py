@@ -433,8 +433,8 @@ def _fit_data(
     if args.train is not None:
         return load_files(args.train, args.test, label_column=args.label_column)
     files = locate_dataset(args.dataset, root=args.data_root, download=not args.no_download)
-    if "train" in files and "test" in files:
-        return load_train_test(args.dataset, root=args.data_root, download=not args.no_download)
+    if "train" in files and "test" in files:  # found (or downloaded) once: read from there
+        return load_train_test(files["train"])
     return load_files(files["file"], label_column=args.label_column)  # one training file
 
 
