@@ -9,7 +9,8 @@ thread count, and prints one row per fit:
 
     python benchmarks/budgets.py
 
-The README's "Your own data" budgets come from this script; run it alone on the machine.
+The budgets on the docs' "Your own data" and DSP pages come from this script; run it
+alone on the machine.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ each precision in its own resumable runs directory (a sweep refuses to mix preci
 Then, per model, W/T/L of auto against fp32, the Wilcoxon signed-rank p over the datasets
 and the difference of mean accuracy (``sparsetsc.report``). Parity: p > 0.05 and
 |difference| <= 0.5 points. Official split; the model seed is 0 on every dataset
-(``--seed-policy resample``, as the README's table was made) unless ``--seed-policy dataset``.
+(``--seed-policy resample``, as the docs' table on Training speed and precision was made)
+unless ``--seed-policy dataset``.
 
     python benchmarks/precision_parity.py --data-root /path/to/UCRArchive_2018 --n-jobs 2
 """

@@ -14,8 +14,8 @@ beside LITETime on the local UEA sets (``dsn-multivariate``, official split, int
 ``--uea-runs`` from ``--uea-root``). Finished jobs are skipped, so a
 killed run resumes where it stopped. After every chunk the folder's README is regenerated
 (``sparsetsc report``, options in its ``report.json``); commit the folder then, so nothing
-finished is lost. The project README's copy of the claims table is updated with it
-(``--sync-readme`` does only that). ``--hours`` stops before starting a chunk once that much
+finished is lost. The docs' copy of the claims table (the Studies page) is updated with it
+(``--sync-claims`` does only that). ``--hours`` stops before starting a chunk once that much
 time has passed. Run it alone on the machine.
 """
 
@@ -38,7 +38,7 @@ DSN_UEA = "DSN (UEA settings),LITETime"
 #: The stages in the order they run.
 STAGES = ("lite", "dsn", "lite-ensembles", "inception", "dsn-uea")
 
-#: The project README's copy of the claims table sits between these lines.
+#: The docs' copy of the claims table (the Studies page) sits between these lines.
 CLAIMS_START = "<!-- claims table: copied from results/published-budget/README.md -->"
 CLAIMS_END = "<!-- end of the claims table -->"
 
@@ -53,12 +53,12 @@ def claims_lines(results_readme: str) -> list[str]:
     return lines[first : last + 1]
 
 
-def sync_readme(results: Path, readme: Path) -> None:
-    """Replace the claims table between the markers of ``readme`` by that of ``results``."""
-    lines = readme.read_text().splitlines()
+def sync_claims(results: Path, page: Path) -> None:
+    """Replace the claims table between the markers of ``page`` by that of ``results``."""
+    lines = page.read_text().splitlines()
     start, end = lines.index(CLAIMS_START), lines.index(CLAIMS_END)
     table = claims_lines((results / "README.md").read_text())
-    readme.write_text("\n".join([*lines[: start + 1], *table, *lines[end:]]) + "\n")
+    page.write_text("\n".join([*lines[: start + 1], *table, *lines[end:]]) + "\n")
 
 
 class Stage(NamedTuple):
@@ -129,18 +129,18 @@ def main() -> None:
     )
     parser.add_argument("--hours", type=float, help="start no chunk after this many hours")
     parser.add_argument(
-        "--readme",
-        default="README.md",
-        help="the project README whose claims table is kept equal to the results' one",
+        "--claims-page",
+        default="docs/user-guide/studies.md",
+        help="the docs page whose claims table is kept equal to the results' one",
     )
     parser.add_argument(
-        "--sync-readme",
+        "--sync-claims",
         action="store_true",
-        help="only copy the results' claims table into --readme, and exit",
+        help="only copy the results' claims table into --claims-page, and exit",
     )
     args = parser.parse_args()
-    if args.sync_readme:
-        sync_readme(Path(args.runs), Path(args.readme))
+    if args.sync_claims:
+        sync_claims(Path(args.runs), Path(args.claims_page))
         return
     started = time.monotonic()
     datasets = list(DEV_BY_COST[: args.datasets])
@@ -181,9 +181,9 @@ def main() -> None:
         sparsetsc(["report", stage.runs])
         if stage.runs != args.runs:
             continue
-        readme = Path(args.readme)
-        if readme.is_file() and CLAIMS_START in readme.read_text():  # the project's README
-            sync_readme(Path(args.runs), readme)
+        page = Path(args.claims_page)
+        if page.is_file() and CLAIMS_START in page.read_text():  # the project's docs page
+            sync_claims(Path(args.runs), page)
 
 
 if __name__ == "__main__":

@@ -123,16 +123,16 @@ def _claims_table(markdown: str, after: str) -> list[str]:
     return rows
 
 
-def test_project_readme_opens_its_results_with_the_committed_claims_table():
+def test_the_studies_page_opens_its_results_with_the_committed_claims_table():
     if not (RESULTS / "README.md").is_file():
         pytest.skip("no published-budget README committed yet")
-    readme = (ROOT / "README.md").read_text()
+    page = (ROOT / "docs" / "user-guide" / "studies.md").read_text()
     ours = _claims_table(
-        readme, "<!-- claims table: copied from results/published-budget/README.md -->"
+        page, "<!-- claims table: copied from results/published-budget/README.md -->"
     )
     theirs = _claims_table((RESULTS / "README.md").read_text(), "## Claims of the papers")
     assert ours[0] == "| claim | ours | published | verdict | evidence |"
-    assert ours == theirs  # `python benchmarks/published_budget.py --sync-readme` copies it
-    results_section = readme.index("## Results")
-    assert readme.index("<!-- claims table") > results_section
-    assert "](results/published-budget/README.md)" in readme[results_section:]
+    assert ours == theirs  # `python benchmarks/published_budget.py --sync-claims` copies it
+    results_section = page.index("## Results at the published budget")
+    assert page.index("<!-- claims table") > results_section
+    assert "results/published-budget/README.md)" in page[results_section:]

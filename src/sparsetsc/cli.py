@@ -417,7 +417,8 @@ def _hint_if_at_chance(
         f"note: {name} {accuracy:.3f} is at chance level ({chance:.3f}, the most frequent "
         f"class) after {args.epochs} epochs: the model has not learned yet. Deep models "
         f"need more epochs on most sets (without --epochs {args.model} trains for its "
-        f"published budget, {published}); see 'Your own data' in the README for budgets",
+        f"published budget, {published}); budgets: "
+        "https://sparsetsc.github.io/sparsetsc/getting-started/own-data/",
         file=sys.stderr,
     )
 

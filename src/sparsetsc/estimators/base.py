@@ -112,12 +112,14 @@ class ValidatedClassifier(BaseClassifier):
 class BaseDeepClassifier(ValidatedClassifier):
     """Shared ``fit`` / ``predict`` / ``predict_proba`` / ``score`` / ``save`` for deep models.
 
+    User guide: <https://sparsetsc.github.io/sparsetsc/getting-started/first-fit/>.
+
     Subclasses define ``__init__`` (listing every hyper-parameter explicitly, as scikit-learn
     requires) and name their network (``_network_class``, ``_network_params``); they may
     override :meth:`_build_network`, :meth:`_train_config` and :meth:`_train`.
 
-    Fitted attributes
-    -----------------
+    Attributes
+    ----------
     network_ : torch.nn.Module
         The trained network (selected checkpoint), in eval mode, on ``device_``.
     classes_ : np.ndarray

@@ -33,6 +33,8 @@ _SPARSE_TWINS: weakref.WeakKeyDictionary[nn.Module, nn.Module] = weakref.WeakKey
 class DSNClassifier(BaseDeepClassifier):
     """Dynamic Sparse Network (Xiao et al., NeurIPS 2022) for time-series classification.
 
+    User guide: <https://sparsetsc.github.io/sparsetsc/user-guide/dsn/>.
+
     Defaults reproduce the official code: 4 modules, bottleneck 47 -> 141 channels, k=39,
     3 kernel groups with left-anchored regions of 13/26/39 taps, ``density=0.2`` of each
     group's region (13.3 % of each k=39 weight, see ``real_density_``), ``remain_sort``

@@ -33,6 +33,8 @@ _DEFAULT_MIN_COUNT = {"lite": 1, "inception": 0}
 class DSPClassifier(BaseDeepClassifier):
     """Dynamic structured pruning of LITE or Inception (DSP, 2026).
 
+    User guide: <https://sparsetsc.github.io/sparsetsc/user-guide/dsp/>.
+
     Parameters
     ----------
     backbone : {"lite", "inception"}, default="lite"

@@ -44,8 +44,8 @@ _MAX_SEED = np.iinfo(np.int32).max
 class BaseEnsemble(ValidatedClassifier):
     """Shared fit / predict of the ensembles; subclasses say what one member is.
 
-    Fitted attributes
-    -----------------
+    Attributes
+    ----------
     estimators_ : list of BaseDeepClassifier
         The fitted members (each a complete, usable classifier).
     member_seeds_ : list of int
@@ -169,6 +169,8 @@ class BaseEnsemble(ValidatedClassifier):
 class EnsembleClassifier(BaseEnsemble):
     """Ensemble of any sparsetsc classifier: mean of ``n_members`` members' probabilities.
 
+    User guide: <https://sparsetsc.github.io/sparsetsc/user-guide/backbones/#ensembles>.
+
     Parameters
     ----------
     estimator : BaseDeepClassifier
@@ -251,6 +253,8 @@ class _NamedEnsemble(BaseEnsemble):
 class LITETimeClassifier(_NamedEnsemble):
     """LITETime: an ensemble of 5 :class:`LITEClassifier` (Ismail-Fawaz et al., DSAA 2023).
 
+    User guide: <https://sparsetsc.github.io/sparsetsc/user-guide/backbones/>.
+
     Parameters
     ----------
     n_members : int, default=5
@@ -317,6 +321,8 @@ device, precision, verbose
 
 class InceptionTimeClassifier(_NamedEnsemble):
     """InceptionTime: an ensemble of 5 :class:`InceptionClassifier` (Ismail Fawaz et al. 2020).
+
+    User guide: <https://sparsetsc.github.io/sparsetsc/user-guide/backbones/>.
 
     Parameters
     ----------
@@ -391,6 +397,8 @@ device, precision, verbose
 
 class HInceptionTimeClassifier(InceptionTimeClassifier):
     """H-InceptionTime: InceptionTime whose first module adds the 17 hand-crafted filters.
+
+    User guide: <https://sparsetsc.github.io/sparsetsc/user-guide/backbones/>.
 
     Ismail-Fawaz et al., IEEE BigData 2022. The same hyper-parameters as
     :class:`InceptionTimeClassifier`, with ``hand_crafted=True`` by default.
@@ -521,6 +529,8 @@ class _DSPEnsemble(_NamedEnsemble):
 class DSPLITETimeClassifier(_DSPEnsemble):
     """DSP-LITETime: five :class:`DSPClassifier` LITE members, probabilities averaged.
 
+    User guide: <https://sparsetsc.github.io/sparsetsc/user-guide/dsp/>.
+
     Hyper-parameters as :class:`DSPClassifier` (the backbone is LITE), plus ``n_members``
     and ``batched`` (DSP's sparsity loss is a callback, so members always train in turn:
     ``True`` raises). ``compression_`` is ``1 - sum(pruned params) / sum(base params)``
@@ -532,6 +542,8 @@ class DSPLITETimeClassifier(_DSPEnsemble):
 
 class DSPInceptionTimeClassifier(_DSPEnsemble):
     """DSP-InceptionTime: five :class:`DSPClassifier` Inception members, probabilities averaged.
+
+    User guide: <https://sparsetsc.github.io/sparsetsc/user-guide/dsp/>.
 
     Hyper-parameters as :class:`DSPClassifier` (the backbone is Inception), plus
     ``n_members`` and ``batched`` (as for :class:`DSPLITETimeClassifier`). ``compression_``

@@ -12,6 +12,8 @@ __all__ = ["FCNClassifier"]
 class FCNClassifier(BaseDeepClassifier):
     """Fully convolutional network for time-series classification.
 
+    User guide: <https://sparsetsc.github.io/sparsetsc/user-guide/backbones/>.
+
     Three Conv1d -> BatchNorm -> ReLU blocks, global average pooling and a linear head.
     Defaults follow the reference implementation of Ismail Fawaz et al. (2019): Adam 1e-3,
     ReduceLROnPlateau on the training loss (factor 0.5, patience 50, min 1e-4), batch size

@@ -47,6 +47,8 @@ _TRAINING_PARAMETERS = """
 class LITEClassifier(BaseDeepClassifier):
     """LITE: a light inception network (9,814 trainable parameters without the classifier).
 
+    User guide: <https://sparsetsc.github.io/sparsetsc/user-guide/backbones/>.
+
     Ismail-Fawaz et al., DSAA 2023. Three parallel convolutions (kernels 40/20/10) and 17
     frozen hand-crafted filters, two depthwise-separable dilated convolutions, global average
     pooling and a linear classifier (:class:`sparsetsc.nn.LITE`). Multivariate input uses
@@ -120,6 +122,8 @@ class LITEClassifier(BaseDeepClassifier):
 
 class InceptionClassifier(BaseDeepClassifier):
     """One Inception network of InceptionTime (Ismail Fawaz et al., DMKD 2020).
+
+    User guide: <https://sparsetsc.github.io/sparsetsc/user-guide/backbones/>.
 
     Six inception modules (bottleneck 32, convolutions 40/20/10, max-pool branch; 128
     channels), residual shortcuts every three modules, global average pooling and a linear

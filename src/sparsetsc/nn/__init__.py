@@ -48,13 +48,13 @@ __all__ = [
     "stages_of",
 ]
 
-#: Network classes by name. Each has a ``config_class`` dataclass attribute.
 NETWORKS: dict[str, type[nn.Module]] = {
     "DSN": DSN,
     "FCN": FCN,
     "Inception": Inception,
     "LITE": LITE,
 }
+"""Network classes by name. Each has a ``config_class`` dataclass attribute."""
 
 
 def network_config(network: nn.Module) -> tuple[str, dict[str, Any]]:

@@ -91,6 +91,8 @@ class LITEConfig:
         With ``False`` and several channels, each branch is a full convolution over all
         channels (the hand-crafted filters are per channel either way).
 
+    Notes
+    -----
     ``None`` fields are replaced by concrete values in ``__post_init__``, so
     ``LITEConfig(**dataclasses.asdict(config)) == config``.
     """
