@@ -37,19 +37,24 @@ def _require(module: str) -> None:
         pytest.skip(f"{module} is not installed (pip install -e '.[docs]')")
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Path:
-    """The site built by ``mkdocs build --strict``, tutorials executed (about 2 minutes)."""
+def _mkdocs_build(project: Path, site_dir: Path) -> subprocess.CompletedProcess:
+    """``mkdocs build --strict`` of the project in ``project`` into ``site_dir``."""
     for module in ("mkdocs", "mkdocstrings_handlers.python", "mkdocs_jupyter", "ipykernel"):
         _require(module)
-    out = tmp_path_factory.mktemp("site")
-    build = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-        cwd=ROOT,
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
+        cwd=project,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
         capture_output=True,
         text=True,
     )
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The site built by ``mkdocs build --strict``, tutorials executed (about 2 minutes)."""
+    out = tmp_path_factory.mktemp("site")
+    build = _mkdocs_build(ROOT, out)
     assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-8000:]
     return out
 
@@ -63,13 +68,7 @@ def _build_page(tmp_path: Path, text: str) -> subprocess.CompletedProcess:
     config = config.replace("- docs/hooks/", f"- {ROOT / 'docs' / 'hooks'}/")
     config = config.replace("extra_css:\n  - stylesheets/extra.css\n", "")
     (tmp_path / "mkdocs.yml").write_text(config)
-    return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", "site"],
-        cwd=tmp_path,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-        capture_output=True,
-        text=True,
-    )
+    return _mkdocs_build(tmp_path, tmp_path / "site")
 
 
 GOOD_PAGE = (
@@ -87,8 +86,6 @@ GOOD_PAGE = (
     ids=["cross-reference", "api-entry", "page-link"],
 )
 def test_the_strict_build_fails_on_a_missing_api_name_or_page(tmp_path, broken):
-    for module in ("mkdocs", "mkdocstrings_handlers.python", "mkdocs_jupyter"):
-        _require(module)
     good = _build_page(tmp_path / "good", GOOD_PAGE)
     assert good.returncode == 0, good.stderr[-2000:]
     assert _build_page(tmp_path / "broken", GOOD_PAGE + "\n" + broken).returncode != 0
