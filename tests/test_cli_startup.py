@@ -47,6 +47,19 @@ def test_a_name_of_the_facade_imports_what_it_needs():
     assert "torch" in loaded and "sparsetsc.estimators" in loaded
 
 
+@pytest.mark.parametrize("verbose", [False, True])
+def test_only_a_shown_progress_bar_imports_the_notebook_one(verbose):
+    # tqdm.auto warns as it is imported in a Jupyter kernel without ipywidgets, even for a
+    # bar never shown: a quiet fit must not import it
+    loaded = _modules_after(
+        "import numpy as np\nfrom sparsetsc import LITEClassifier\n"
+        "X = np.random.default_rng(0).normal(size=(6, 1, 16))\n"
+        f"LITEClassifier(n_epochs=1, n_filters=2, verbose={verbose}).fit(X, [0, 1] * 3)"
+    )
+    assert "sparsetsc.train.loop" in loaded
+    assert ("tqdm.auto" in loaded) is verbose
+
+
 def test_the_facade_offers_every_estimator_and_loader():
     from sparsetsc import data, estimators
 

@@ -9,13 +9,14 @@ import pytest
 
 import sparsetsc
 
-#: The layers, bottom first (design.md). ``_version`` and ``_files`` (atomic writes) are below
-#: everything; the package root
+#: The layers, bottom first (design.md). ``_version``, ``_files`` (atomic writes), ``_names`` and
+#: ``_progress`` (progress bars) are below everything; the package root
 #: (its ``__init__``, the public facade) is above everything.
 ORDER = (
     "_version",
     "_files",
     "_names",
+    "_progress",
     "data",
     "nn",
     "cost",
@@ -96,7 +97,8 @@ def test_the_checker_sees_upward_and_relative_imports(tmp_path, monkeypatch):
     assert all(_layer(target) > _layer("sparsetsc.nn.bad") for target in imported)
 
 
-@pytest.mark.parametrize("layer", ORDER[3:-1])  # the packages (not _version, _files, _names, cli)
+# the packages: not _version, _files, _names, _progress, cli
+@pytest.mark.parametrize("layer", ORDER[4:-1])
 def test_each_package_states_its_place_in_the_order(layer):
     docstring = ast.get_docstring(ast.parse((SOURCE / layer / "__init__.py").read_text()))
     assert docstring and f"**{layer}**" in docstring, f"sparsetsc.{layer} docstring"

@@ -11,12 +11,22 @@
 # topology; run `sparsetsc fit --model dsn --dataset GunPoint --out dsn-model` and
 # `sparsetsc analyze dsn-model --out figures` for the published one.
 
+# %% [markdown]
+# The plotting functions return a matplotlib `Figure` without touching pyplot's global
+# state; Jupyter shows one returned by a cell once its inline backend is on (`savefig` it
+# in a script).
+
 # %%
-import matplotlib.pyplot as plt  # noqa: F401 (the notebook's inline figures)
+# %matplotlib inline
 import numpy as np
+import pandas as pd
 
 import sparsetsc
-from sparsetsc.sparse import analyze, plot_enrf_histograms, plot_tap_heatmaps
+from sparsetsc.sparse import (
+    analyze,
+    plot_enrf_histograms,
+    plot_tap_heatmaps,
+)
 
 X_train, y_train, X_test, y_test = sparsetsc.load_train_test("GunPoint")
 print(X_train.shape, np.unique(y_train))
@@ -28,7 +38,8 @@ print(X_train.shape, np.unique(y_train))
 # 0.2 relative to each group's region) except the number of epochs.
 
 # %%
-dsn = sparsetsc.DSNClassifier(n_epochs=25, random_state=0).fit(X_train, y_train)
+dsn = sparsetsc.DSNClassifier(n_epochs=25, random_state=0)
+dsn.fit(X_train, y_train)
 print(f"test accuracy {dsn.score(X_test, y_test):.3f}")
 print(f"real density of a large kernel: {dsn.real_density_:.4f}")
 for layer, counts in dsn.nonzero_per_group_.items():
@@ -45,12 +56,9 @@ for layer, counts in dsn.nonzero_per_group_.items():
 
 # %%
 analysis = analyze(dsn)
-for row in analysis["layers"]:
-    print(
-        f"{row['layer']:>14} group {row['group']}: taps {row['tap_start']:>2}-{row['tap_stop']:<2} "
-        f"mean eNRF {row['enrf_mean']:5.1f}, max {row['enrf_max']:>2}, "
-        f"empty kernels {row['empty_kernels']} of {row['kernels']}"
-    )
+columns = ["layer", "group", "tap_start", "tap_stop", "kernels"]
+columns += ["empty_kernels", "enrf_mean", "enrf_max"]
+pd.DataFrame(analysis["layers"])[columns].round(1)
 
 # %%
 plot_enrf_histograms(dsn.network_)

@@ -25,7 +25,9 @@ X_train, y_train, X_test, y_test = sparsetsc.load_train_test("GunPoint")
 # ## DSP-LITE
 
 # %%
-dsp = sparsetsc.DSPClassifier(backbone="lite", lam=1e-4, n_epochs=200, random_state=0)
+dsp = sparsetsc.DSPClassifier(
+    backbone="lite", lam=1e-4, n_epochs=200, random_state=0
+)
 dsp.fit(X_train, y_train)
 print(f"test accuracy {dsp.score(X_test, y_test):.3f}")
 print("compression:", {k: round(v, 3) for k, v in dsp.compression_.items()})
@@ -40,7 +42,9 @@ print("kept widths per branch:", dsp.dsp_group_widths_)
 labels, kept = [], []
 for stage, widths in dsp.dsp_group_widths_.items():
     for branch, width in enumerate(widths):
-        labels.append(stage if len(widths) == 1 else f"{stage}\nbranch {branch}")
+        labels.append(
+            stage if len(widths) == 1 else f"{stage}\nbranch {branch}"
+        )
         kept.append(width)
 fig, ax = plt.subplots(figsize=(7, 3))
 ax.bar(labels, [32] * len(kept), color="lightgray", label="LITE")
@@ -57,12 +61,17 @@ fig.tight_layout()
 # beats it.
 
 # %%
-control = dsp.uniform_control().fit(X_train, y_train)  # trained like the recovery
+# trained like DSP's recovery phase
+control = dsp.uniform_control().fit(X_train, y_train)
 print(f"uniform control: {control.n_filters} filters per branch")
-print("trainable parameters: DSP-LITE", dsp.pruned_cost_["params_trainable"], end=", ")
-print("control", sum(p.numel() for p in control.network_.parameters() if p.requires_grad))
-accuracies = {"DSP-LITE": dsp.score(X_test, y_test), "control": control.score(X_test, y_test)}
-print("test accuracy:", {name: round(value, 3) for name, value in accuracies.items()})
+control_params = sum(
+    p.numel() for p in control.network_.parameters() if p.requires_grad
+)
+dsp_params = dsp.pruned_cost_["params_trainable"]
+print(f"trainable parameters: DSP-LITE {dsp_params}", end=", ")
+print(f"control {control_params}")
+for name, model in [("DSP-LITE", dsp), ("control", control)]:
+    print(f"test accuracy {name}: {model.score(X_test, y_test):.3f}")
 
 # %% [markdown]
 # One dataset and one seed say nothing about which is better; the
@@ -82,16 +91,28 @@ from sparsetsc.nn import PrunableStage
 from sparsetsc.prune import DSPConfig, fit_prune
 from sparsetsc.train import TrainConfig, seeded
 
-classes, targets = np.unique(y_train, return_inverse=True)  # fit_prune takes class indices
+# fit_prune takes class indices
+classes, targets = np.unique(y_train, return_inverse=True)
 with seeded(0):
     network = nn.Sequential(
         nn.Conv1d(1, 32, 9, padding=4), nn.BatchNorm1d(32), nn.ReLU(),
         nn.Conv1d(32, 32, 5, padding=2), nn.BatchNorm1d(32), nn.ReLU(),
         nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(32, len(classes)),
     )  # fmt: skip
-    stages = [PrunableStage(output="2", root="1"), PrunableStage(output="5", root="4")]
-    config = DSPConfig(lam=1e-4, train=TrainConfig(n_epochs=100, batch_size=16))
-    result = fit_prune(network, sparsetsc.data.znormalize(X_train), targets, config, stages=stages)
+    stages = [
+        PrunableStage(output="2", root="1"),
+        PrunableStage(output="5", root="4"),
+    ]
+    config = DSPConfig(
+        lam=1e-4, train=TrainConfig(n_epochs=100, batch_size=16)
+    )
+    result = fit_prune(
+        network,
+        sparsetsc.data.znormalize(X_train),
+        targets,
+        config,
+        stages=stages,
+    )
 print("kept widths:", result.kept_widths)
 print("parameters:", result.base_cost.params, "->", result.cost.params)
 print(result.network)
@@ -100,7 +121,12 @@ print(result.network)
 fig, ax = plt.subplots(figsize=(4, 3))
 names = list(result.kept_widths)
 ax.bar(names, [32] * len(names), color="lightgray", label="before")
-ax.bar(names, list(result.kept_widths.values()), color="tab:orange", label="kept")
+ax.bar(
+    names,
+    list(result.kept_widths.values()),
+    color="tab:orange",
+    label="kept",
+)
 ax.set_xlabel("stage (module name)")
 ax.set_ylabel("channels")
 ax.legend()

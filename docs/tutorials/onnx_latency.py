@@ -26,7 +26,8 @@ import sparsetsc
 from sparsetsc.export import OnnxClassifier, export_onnx
 
 X_train, y_train, X_test, y_test = sparsetsc.load_train_test("GunPoint")
-lite = sparsetsc.LITEClassifier(n_epochs=100, random_state=0).fit(X_train, y_train)
+lite = sparsetsc.LITEClassifier(n_epochs=100, random_state=0)
+lite.fit(X_train, y_train)
 print(f"test accuracy {lite.score(X_test, y_test):.3f}")
 
 # %% [markdown]
@@ -38,12 +39,14 @@ print(f"test accuracy {lite.score(X_test, y_test):.3f}")
 # %%
 folder = Path(tempfile.mkdtemp(prefix="sparsetsc-tutorial-"))
 report = export_onnx(lite, folder / "lite.onnx", X_test)
-print({key: report[key] for key in ("max_abs_diff", "predictions_identical")})
+checks = ("max_abs_diff", "predictions_identical")
+print({key: report[key] for key in checks})
 print(f"file size {(folder / 'lite.onnx').stat().st_size / 1024:.0f} KiB")
 
 runtime = OnnxClassifier(folder / "lite.onnx")
 predicted = runtime.predict(X_test)
-print("same labels as PyTorch:", bool((predicted == lite.predict(X_test)).all()))
+same = (predicted == lite.predict(X_test)).all()
+print("same labels as PyTorch:", bool(same))
 print("first predictions:", predicted[:8])
 
 # %% [markdown]
@@ -73,7 +76,8 @@ for batch in (1, 64):
         "PyTorch": median_ms(lite.predict_proba, X),
         "onnxruntime": median_ms(runtime.predict_proba, X),
     }
-    print(f"batch {batch:>2}: " + ", ".join(f"{k} {v:.2f} ms" for k, v in timings[batch].items()))
+    times = [f"{k} {v:.2f} ms" for k, v in timings[batch].items()]
+    print(f"batch {batch:>2}: " + ", ".join(times))
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(7, 2.8))

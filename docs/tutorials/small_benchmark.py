@@ -23,7 +23,8 @@ from sparsetsc.bench import plan_sweep, run_sweep
 from sparsetsc.report import build_report
 
 workdir = Path(tempfile.mkdtemp(prefix="sparsetsc-tutorial-"))
-archive = workdir / "archive"  # datasets in the UCR layout: <Name>/<Name>_TRAIN.tsv
+# datasets in the UCR layout: <Name>/<Name>_TRAIN.tsv
+archive = workdir / "archive"
 
 # %% [markdown]
 # ## Generated datasets
@@ -50,14 +51,20 @@ def write_dataset(name: str, n_classes: int, noise: float) -> None:
         for label, shape in list(shapes.items())[:n_classes]:
             for _ in range(n // n_classes):
                 series = shape(time + rng.uniform(0, 2 * np.pi))
-                rows.append([label, *(series + rng.normal(scale=noise, size=time.size))])
+                noisy = series + rng.normal(scale=noise, size=time.size)
+                rows.append([label, *noisy])
         pd.DataFrame(rows).to_csv(
-            folder / f"{name}_{split}.tsv", sep="\t", header=False, index=False
+            folder / f"{name}_{split}.tsv",
+            sep="\t",
+            header=False,
+            index=False,
         )
 
 
 for i, noise in enumerate([0.2, 0.5, 0.8, 1.1, 1.4]):
-    write_dataset(f"Shapes{i + 1}", n_classes=3 if i % 2 else 2, noise=noise)
+    write_dataset(
+        f"Shapes{i + 1}", n_classes=3 if i % 2 else 2, noise=noise
+    )
 datasets = ["GunPoint"] + sorted(p.name for p in archive.iterdir())
 print(datasets)
 
@@ -70,13 +77,16 @@ print(datasets)
 
 # %%
 runs = workdir / "runs"
+models = ["minirocket", "fcn", "lite"]
 plan = plan_sweep(
-    ["minirocket", "fcn", "lite"], datasets, resamples=[0], runs_dir=runs, epochs=30,
+    models, datasets, resamples=[0], runs_dir=runs, epochs=30,
     data_root=str(archive),
 )  # fmt: skip
 summary = run_sweep(plan, data_root=str(archive), progress=False)
-print(f"{len(summary.outcomes)} jobs in {summary.seconds:.0f} s, {len(summary.failed)} failed")
-print(sorted(str(p.relative_to(runs)) for p in runs.glob("*/Predictions/GunPoint/*")))
+print(f"{len(summary.outcomes)} jobs in {summary.seconds:.0f} s,", end=" ")
+print(f"{len(summary.failed)} failed")
+gunpoint = runs.glob("*/Predictions/GunPoint/*")
+print(sorted(str(p.relative_to(runs)) for p in gunpoint))
 
 # %% [markdown]
 # ## The report

@@ -14,7 +14,14 @@ import sparsetsc
 from sparsetsc.estimators import ESTIMATORS
 
 ROOT = Path(__file__).parents[2]
-CONFIG = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """YAML as MkDocs reads it, where ``!ENV [NAME, default]`` is the default here."""
+
+
+_ConfigLoader.add_constructor("!ENV", lambda loader, node: loader.construct_sequence(node)[-1])
+CONFIG = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=_ConfigLoader)
 SITE = CONFIG["site_url"]
 
 

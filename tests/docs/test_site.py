@@ -3,10 +3,12 @@ name, and renders in a real browser without errors."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +39,22 @@ def _require(module: str) -> None:
         pytest.skip(f"{module} is not installed (pip install -e '.[docs]')")
 
 
+def _tutorial_cache() -> Path:
+    """Where the executed tutorials are cached: one folder per state of the library's source.
+
+    mkdocs-jupyter keys its cache on the script alone; a tutorial run before the library
+    changed must run again. Older folders are removed.
+    """
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "src" / "sparsetsc").rglob("*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    parent = ROOT / ".cache" / "mkdocs-jupyter-tested"
+    for old in parent.glob("*"):
+        if old.name != digest.hexdigest()[:16]:
+            shutil.rmtree(old, ignore_errors=True)
+    return parent / digest.hexdigest()[:16]
+
+
 def _mkdocs_build(project: Path, site_dir: Path) -> subprocess.CompletedProcess:
     """``mkdocs build --strict`` of the project in ``project`` into ``site_dir``."""
     for module in ("mkdocs", "mkdocstrings_handlers.python", "mkdocs_jupyter", "ipykernel"):
@@ -44,7 +62,11 @@ def _mkdocs_build(project: Path, site_dir: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
         cwd=project,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        env={
+            **os.environ,
+            "NO_MKDOCS_2_WARNING": "1",
+            "SPARSETSC_TUTORIAL_CACHE": str(_tutorial_cache()),
+        },
         capture_output=True,
         text=True,
     )
@@ -117,9 +139,14 @@ def test_the_tutorials_ran_and_show_their_figures(site):
     assert len(TUTORIALS) >= 4
     for script in TUTORIALS:
         html = (site / "tutorials" / script.stem / "index.html").read_text()
-        figures = html.count("data:image/png;base64,")
-        assert figures >= 1, f"{script.name}: no rendered figure"
+        figures = re.findall(r'<img [^>]*src="data:image/png;base64,', html)
+        assert figures, f"{script.name}: no rendered figure"
+        # a Figure a cell returned that Jupyter printed instead of drawing
+        assert "&lt;Figure size" not in html, f"{script.name}: a figure printed as text"
         assert "Traceback" not in html, f"{script.name}: a cell raised"
+        # nothing on stderr: no warnings shown to the reader
+        stderr = re.findall(r'<div [^>]*data-mime-type="application/vnd.jupyter.stderr"', html)
+        assert not stderr, f"{script.name}: a cell wrote to stderr"
         # every code cell was executed: an output follows the last input
         assert "jp-OutputArea" in html, f"{script.name}: no output"
 

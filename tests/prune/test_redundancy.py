@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from sklearn.metrics import mutual_info_score
@@ -9,6 +11,9 @@ from sklearn.metrics import mutual_info_score
 from sparsetsc.nn import LITE, LITEConfig
 from sparsetsc.prune import instance_redundancy, redundancy
 from sparsetsc.prune.redundancy import N_BINS
+
+# the package exports a function of the module's name, so the module itself comes from here
+redundancy_module = importlib.import_module("sparsetsc.prune.redundancy")
 
 
 def _binned(values):
@@ -27,6 +32,23 @@ def test_mutual_information_matches_scikit_learn_pair_by_pair():
         for b in range(a + 1, 4)
     )
     assert instance_redundancy(maps)["mutual_information"] == pytest.approx(expected)
+
+
+def test_mutual_information_counted_in_blocks_of_pairs_is_the_same(monkeypatch):
+    # wide stages on long series count their pairs' joint histograms a block at a time
+    maps = np.random.default_rng(2).normal(size=(9, 50)) ** 2
+    maps[4] = 3.0  # a constant channel carries no information
+    whole = instance_redundancy(maps)["mutual_information"]
+    normalised = maps / np.linalg.norm(maps, axis=1, keepdims=True)
+    expected = sum(
+        mutual_info_score(_binned(normalised[a]), _binned(normalised[b]))
+        for a in range(9)
+        for b in range(a + 1, 9)
+        if 4 not in (a, b)
+    )
+    assert whole == pytest.approx(expected)
+    monkeypatch.setattr(redundancy_module, "_KEYS_PER_BLOCK", 7 * 50)  # 7 pairs a block
+    assert instance_redundancy(maps)["mutual_information"] == pytest.approx(whole, rel=1e-12)
 
 
 def test_copies_are_redundant_and_orthogonal_channels_are_not():

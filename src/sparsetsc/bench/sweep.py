@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._progress import progress_bar
 from ..data import locate_dataset
 from ..train import DEFAULT_PRECISION, PRECISIONS
 from .ensembles import JobEnsemble, member_label
@@ -490,8 +491,6 @@ def run_sweep(
     last member's result is (those whose members had all finished before, first);
     ``on_combined`` is then called with it.
     """
-    from tqdm.auto import tqdm
-
     started = time.perf_counter()
     runs_dir = str(plan.runs_dir)
     jobs = plan.to_run
@@ -517,7 +516,7 @@ def run_sweep(
     outcomes_iter = (outcome for wave in waves if wave for outcome in outcomes_of(wave))
     outcomes = []
     # tqdm shows done/total, elapsed and the remaining-time estimate.
-    with tqdm(total=len(jobs), desc="jobs", unit="job", disable=not progress) as bar:
+    with progress_bar(total=len(jobs), desc="jobs", unit="job", disable=not progress) as bar:
         for outcome in outcomes_iter:
             outcomes.append(outcome)
             if on_outcome is not None:

@@ -36,9 +36,9 @@ from urllib.request import Request, urlopen
 
 import platformdirs
 from aeon.datasets.tsc_datasets import tsc_zenodo
-from tqdm.auto import tqdm
 
 from .._files import follow_umask
+from .._progress import progress_bar
 
 __all__ = [
     "ARCHIVE_URL_ENV",
@@ -168,7 +168,7 @@ def _download_file(
     with _open_url(url, timeout) as response:
         header = response.headers.get("Content-Length", "")
         declared = int(header) if header.strip().isdigit() else None
-        bar = tqdm(
+        bar = progress_bar(
             total=size if size is not None else declared,
             unit="B",
             unit_scale=True,

@@ -32,8 +32,8 @@ import torch
 from sklearn.model_selection import train_test_split
 from torch import nn
 from torch.func import functional_call, vmap
-from tqdm.auto import tqdm
 
+from .._progress import progress_bar
 from ..nn.same_conv import fast_kernels
 from .callbacks import Callback, TrainState
 from .config import TrainConfig, TrainResult, build_optimizer, build_scheduler, resolve_batch_size
@@ -281,7 +281,7 @@ def _train(
     best_score = [math.inf] * n_members
     best_epoch = [0] * n_members
     best_state: list[State | None] = [None] * n_members
-    progress = tqdm(
+    progress = progress_bar(
         range(config.n_epochs),
         desc=config.description,
         disable=not config.verbose,
