@@ -55,8 +55,14 @@ def _tutorial_cache() -> Path:
     return parent / digest.hexdigest()[:16]
 
 
-def _mkdocs_build(project: Path, site_dir: Path) -> subprocess.CompletedProcess:
-    """``mkdocs build --strict`` of the project in ``project`` into ``site_dir``."""
+def _mkdocs_build(
+    project: Path, site_dir: Path, tutorial_cache: Path | None = None
+) -> subprocess.CompletedProcess:
+    """``mkdocs build --strict`` of the project in ``project`` into ``site_dir``.
+
+    A build evicts every cached page it did not use, so a site without the tutorials must
+    not share their cache (``tutorial_cache``, by default the one of the library's source).
+    """
     for module in ("mkdocs", "mkdocstrings_handlers.python", "mkdocs_jupyter", "ipykernel"):
         _require(module)
     return subprocess.run(
@@ -65,7 +71,7 @@ def _mkdocs_build(project: Path, site_dir: Path) -> subprocess.CompletedProcess:
         env={
             **os.environ,
             "NO_MKDOCS_2_WARNING": "1",
-            "SPARSETSC_TUTORIAL_CACHE": str(_tutorial_cache()),
+            "SPARSETSC_TUTORIAL_CACHE": str(tutorial_cache or _tutorial_cache()),
         },
         capture_output=True,
         text=True,
@@ -90,7 +96,7 @@ def _build_page(tmp_path: Path, text: str) -> subprocess.CompletedProcess:
     config = config.replace("- docs/hooks/", f"- {ROOT / 'docs' / 'hooks'}/")
     config = config.replace("extra_css:\n  - stylesheets/extra.css\n", "")
     (tmp_path / "mkdocs.yml").write_text(config)
-    return _mkdocs_build(tmp_path, tmp_path / "site")
+    return _mkdocs_build(tmp_path, tmp_path / "site", tutorial_cache=tmp_path / "cache")
 
 
 GOOD_PAGE = (
