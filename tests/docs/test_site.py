@@ -48,11 +48,11 @@ def _tutorial_cache() -> Path:
     digest = hashlib.sha256()
     for path in sorted((ROOT / "src" / "sparsetsc").rglob("*.py")):
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
-    parent = ROOT / ".cache" / "mkdocs-jupyter-tested"
-    for old in parent.glob("*"):
-        if old.name != digest.hexdigest()[:16]:
+    cache = ROOT / ".cache" / "mkdocs-jupyter-tested" / digest.hexdigest()[:16]
+    for old in cache.parent.glob("*"):
+        if old != cache:
             shutil.rmtree(old, ignore_errors=True)
-    return parent / digest.hexdigest()[:16]
+    return cache
 
 
 def _mkdocs_build(

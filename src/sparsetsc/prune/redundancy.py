@@ -49,11 +49,15 @@ def _pairwise_mutual_information(maps: np.ndarray) -> float:
     codes = np.minimum(((maps - low) / span * N_BINS).astype(np.int64), N_BINS - 1)
     counts = np.arange(n_times + 1, dtype=np.float64)
     n_log_n = counts * np.log(np.maximum(counts, 1.0))
-    log_times = np.log(n_times)
+
+    def summed_entropies(histograms: np.ndarray, n_histograms: int) -> float:
+        """Sum of the entropies of ``n_histograms`` histograms of ``n_times`` counts each,
+        laid end to end in ``histograms``."""
+        return n_histograms * np.log(n_times) - n_log_n[histograms].sum() / n_times
 
     channel_keys = codes + (np.arange(n_channels) * N_BINS)[:, None]
     marginal = np.bincount(channel_keys.ravel(), minlength=n_channels * N_BINS)
-    marginal_entropies = n_channels * log_times - n_log_n[marginal].sum() / n_times
+    marginal_entropies = summed_entropies(marginal, n_channels)
 
     first, second = np.triu_indices(n_channels, k=1)
     joint_entropies = 0.0
@@ -62,7 +66,7 @@ def _pairwise_mutual_information(maps: np.ndarray) -> float:
         a, b = first[start : start + pairs_per_block], second[start : start + pairs_per_block]
         keys = codes[a] * N_BINS + codes[b] + (np.arange(len(a)) * N_BINS**2)[:, None]
         joint = np.bincount(keys.ravel(), minlength=len(a) * N_BINS**2)
-        joint_entropies += len(a) * log_times - n_log_n[joint].sum() / n_times
+        joint_entropies += summed_entropies(joint, len(a))
     # each channel's entropy enters the n_channels - 1 pairs it is part of; the difference
     # of entropies may round a hair below the true 0 of independent channels
     return max(0.0, float((n_channels - 1) * marginal_entropies - joint_entropies))
