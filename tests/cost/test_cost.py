@@ -8,8 +8,19 @@ from sparsetsc.cost import count_macs, count_nonzero_parameters, count_parameter
 from sparsetsc.nn import FCN, FCNConfig
 
 
-def test_fcn_params_and_macs_match_hand_counts():
+def _fcn_without_zero_weights() -> FCN:
+    """An FCN whose weights are all 0.5: a random init may draw an exact zero, which the
+    non-zero MAC count then (rightly) skips."""
     network = FCN(FCNConfig(n_channels=1, n_classes=2))
+    with torch.no_grad():
+        for module in network.modules():
+            if isinstance(module, (nn.Conv1d, nn.Linear)):
+                module.weight.fill_(0.5)
+    return network
+
+
+def test_fcn_params_and_macs_match_hand_counts():
+    network = _fcn_without_zero_weights()
     # conv (w + b) + BN (gamma + beta) per block, then the linear head
     params = (1 * 128 * 8 + 128 + 256) + (128 * 256 * 5 + 256 + 512) + (256 * 128 * 3 + 128 + 256)
     params += 128 * 2 + 2
@@ -23,11 +34,8 @@ def test_fcn_params_and_macs_match_hand_counts():
 
 
 def test_zeroed_weights_are_not_counted_but_dense_cost_is_unchanged():
-    network = FCN(FCNConfig(n_channels=1, n_classes=2))
+    network = _fcn_without_zero_weights()
     with torch.no_grad():
-        for module in network.modules():  # no accidental exact zeros from random init
-            if isinstance(module, (nn.Conv1d, nn.Linear)):
-                module.weight.fill_(0.5)
         network.blocks[1][0].weight[:, :, :2] = 0.0  # 2 of 5 taps of layer 2
     cost = model_cost(network, 1, 150)
     removed = 256 * 128 * 2
